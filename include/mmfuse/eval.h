@@ -1,0 +1,74 @@
+/*
+ * mmfuse/eval.h — cross-validation splits and classification metrics,
+ * reproducing scikit-learn 1.2 (reference/numerics.md §7).
+ *
+ * Stratified k-fold: StratifiedKFold(n_splits, shuffle, random_state=seed)
+ * exactly — labels re-encoded in order of first appearance, sorted labels
+ * dealt round-robin to folds, per-class fold lists shuffled with one numpy
+ * RandomState(seed) (mm_rng) shared across classes — so fold assignments
+ * equal sklearn's for the same labels and seed.
+ *
+ * Metrics: accuracy, per-class precision / recall / F1 / support (a zero
+ * denominator gives 0), macro and weighted averages, confusion matrix
+ * (rows = true class, columns = predicted), and log loss (probabilities
+ * clipped to [eps, 1-eps] with eps = DBL_EPSILON and rows renormalized, as
+ * sklearn's log_loss for float64 input). classification_report text is
+ * byte-identical to sklearn's.
+ *
+ * Usage
+ *     int32_t *fold = malloc(n * sizeof *fold);
+ *     mm_stratified_kfold(y, n, 5, true, 42, fold, &err);
+ *     ... fit on rows with fold[i] != f, test on rows with fold[i] == f ...
+ *     mm_metrics m;
+ *     mm_metrics_compute(y_true, y_pred, proba, n, K, &m, &err);
+ *     mm_metrics_free(&m);
+ */
+#ifndef MMFUSE_EVAL_H
+#define MMFUSE_EVAL_H
+
+#include "mmfuse/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* fold_of_row[i] in [0, n_splits). y holds any int32 labels.
+ * MM_EINVAL when n_splits < 2, n_splits > n, or every class has fewer than
+ * n_splits members (sklearn raises then). When only some classes are
+ * smaller than n_splits it still splits (*warn_small_class set to true if
+ * non-NULL, as sklearn warns). */
+MM_API mm_status mm_stratified_kfold(const int32_t *y, size_t n, size_t n_splits, bool shuffle,
+                                     uint32_t seed, int32_t *fold_of_row,
+                                     bool *warn_small_class, mm_error *err);
+
+typedef struct mm_metrics {
+    size_t n, n_classes;
+    double accuracy;
+    double *precision, *recall, *f1; /* n_classes each */
+    size_t *support;                 /* n_classes: true count per class */
+    size_t *confusion;               /* n_classes x n_classes, [true][pred] */
+    double macro_precision, macro_recall, macro_f1;
+    double weighted_precision, weighted_recall, weighted_f1;
+    double log_loss;                 /* NAN when no probabilities given */
+} mm_metrics;
+
+/* y_true, y_pred in [0, n_classes). proba (n x n_classes, may be NULL). */
+MM_API mm_status mm_metrics_compute(const int32_t *y_true, const int32_t *y_pred,
+                                    const double *proba, size_t n, size_t n_classes,
+                                    mm_metrics *out, mm_error *err);
+MM_API void mm_metrics_free(mm_metrics *m);
+
+/* sklearn classification_report(y_true, y_pred, target_names=names,
+ * digits=digits) text, over the labels that occur in y_true or y_pred
+ * (sorted), byte-identical. *out is malloc'd; free() it. */
+MM_API mm_status mm_classification_report(const int32_t *y_true, const int32_t *y_pred, size_t n,
+                                          size_t n_classes, const char *const *names, int digits,
+                                          char **out, mm_error *err);
+
+/* Population mean and standard deviation (ddof = 0) of v[0..n). */
+MM_API void mm_mean_std(const double *v, size_t n, double *mean, double *std);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MMFUSE_EVAL_H */
