@@ -1,0 +1,228 @@
+/*
+ * mmfuse/pipeline.h — from a table to predictions: schema (column roles),
+ * feature blocks, encoders, fusion, cross-validated evaluation and the
+ * model file.
+ *
+ * The flow (DESIGN.md):
+ *   table -> schema -> encoders (one per block) -> blocks -> per-block scaler
+ *         -> fusion (single block | early: concatenate | late: average
+ *            per-block probabilities over the blocks present in each row)
+ *         -> logistic regression -> probabilities
+ *
+ * Blocks
+ *   The tabular block gathers every numeric and categorical column (mean
+ *   imputation with an optional missing indicator; one-hot or ordinal
+ *   categories). Each text column is its own TF-IDF block named
+ *   "text:<column>". A block row is *present* when the row holds any value
+ *   of the block's columns; absent rows are zeros in the values and only the
+ *   present flag says so.
+ *
+ * Honest evaluation
+ *   mm_evaluate runs stratified k-fold CV; inside each fold every fitted
+ *   step (vocabulary, idf, category maps, means, scalers, models) is fit on
+ *   the training rows only and applied to the test rows.
+ *
+ * Usage
+ *     mm_schema *s;  mm_schema_resolve(table, &req, &s, &err);
+ *     mm_pipeline_params p = mm_pipeline_params_default();
+ *     mm_pipeline *m;  mm_pipeline_fit(&p, s, table, NULL, 0, &m, &err);
+ *     mm_pipeline_save(m, "model.mmf", &err);
+ *     ... mm_pipeline_load("model.mmf", &m2, &err);
+ *     mm_pipeline_predict(m2, new_table, proba, &err);
+ */
+#ifndef MMFUSE_PIPELINE_H
+#define MMFUSE_PIPELINE_H
+
+#include "mmfuse/block.h"
+#include "mmfuse/core.h"
+#include "mmfuse/fusion.h"
+#include "mmfuse/io.h"
+#include "mmfuse/learn.h"
+#include "mmfuse/text.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ schema */
+
+typedef enum mm_role {
+    MM_ROLE_IGNORE = 0,
+    MM_ROLE_NUMERIC,
+    MM_ROLE_CATEGORICAL,
+    MM_ROLE_TEXT,
+    MM_ROLE_IMAGE,
+    MM_ROLE_AUDIO,
+    MM_ROLE_VIDEO,
+    MM_ROLE_TARGET,
+    MM_ROLE_ID
+} mm_role;
+
+/* "numeric", "categorical", ...; mm_role_parse returns -1 for an unknown name. */
+MM_API const char *mm_role_name(mm_role r);
+MM_API int mm_role_parse(const char *name);
+
+typedef enum mm_role_source { MM_SRC_INFERRED = 0, MM_SRC_FLAG, MM_SRC_CONFIG } mm_role_source;
+
+typedef struct mm_column_role {
+    char *name;
+    mm_role role;
+    mm_role_source source;
+    char why[96]; /* short reason for an inferred role ("all values numeric", ...) */
+} mm_column_role;
+
+/* What the user asked for: names per role (from flags or a config file);
+ * every other column is inferred from its content unless infer_rest is
+ * false (then it is ignored). */
+typedef struct mm_schema_request {
+    const char *target;             /* may be NULL (extract); fit and evaluate need one */
+    const char *const *names;       /* n_names column names ...          */
+    const mm_role *roles;           /* ... and the role given to each     */
+    const mm_role_source *sources;  /* ... and where it came from (may be NULL = flag) */
+    size_t n_names;
+    bool infer_rest;                /* true                              */
+} mm_schema_request;
+
+typedef struct mm_schema {
+    size_t n_cols;
+    mm_column_role *cols; /* in table column order */
+    long target_col;      /* index into cols, -1 when no target was given */
+} mm_schema;
+
+/* Resolves every column's role. Errors (MM_EINVAL, naming the column): a
+ * requested column that the table lacks, one column given two roles, a
+ * second target. */
+MM_API mm_status mm_schema_resolve(const mm_table *t, const mm_schema_request *req,
+                                   mm_schema **out, mm_error *err);
+MM_API void mm_schema_free(mm_schema *s);
+/* Infers the role of one column from its values (used by resolve). */
+MM_API mm_role mm_infer_role(const mm_table *t, size_t col, char *why, size_t why_size);
+
+/* ------------------------------------------------------------------ params */
+
+typedef enum mm_cat_encoding { MM_CAT_ONEHOT = 0, MM_CAT_ORDINAL } mm_cat_encoding;
+
+typedef enum mm_fusion {
+    MM_FUSION_EARLY = 0,    /* concatenate scaled blocks, one model        */
+    MM_FUSION_LATE_AVERAGE, /* one model per block, average probabilities  */
+    MM_FUSION_SINGLE        /* one block alone (mm_pipeline_params.single) */
+} mm_fusion;
+
+typedef struct mm_pipeline_params {
+    mm_tfidf_params tfidf;     /* the article's: max_features 500, (1,2)-grams,
+                                  sublinear tf, English stop words           */
+    mm_cat_encoding categorical; /* MM_CAT_ONEHOT                            */
+    bool missing_indicator;    /* add a 0/1 column per numeric column with
+                                  missing values in training (false)         */
+    bool scale_blocks;         /* StandardScaler per block (true); sparse
+                                  blocks are scaled without centering        */
+    mm_logreg_params logreg;   /* C 1, max_iter 500, tol 1e-4                 */
+    bool balanced;             /* class_weight='balanced' (false)            */
+    mm_fusion fusion;          /* MM_FUSION_EARLY                            */
+    char single[64];           /* block name for MM_FUSION_SINGLE            */
+    int n_threads;             /* 0 = all cores                              */
+    uint32_t seed;             /* 42                                         */
+    mm_progress_fn progress;   /* may be NULL                                */
+    void *progress_user;
+} mm_pipeline_params;
+
+MM_API mm_pipeline_params mm_pipeline_params_default(void);
+
+/* ------------------------------------------------------------------ pipeline */
+
+typedef struct mm_pipeline mm_pipeline;
+
+/* Counts of data problems met while encoding (reported, never silent). */
+typedef struct mm_data_report {
+    size_t rows_total;          /* data rows in the table                   */
+    size_t rows_no_target;      /* skipped: target missing                  */
+    size_t numeric_unparsable;  /* numeric cells that were not numbers      */
+    size_t unseen_categories;   /* categorical cells unseen at fit time     */
+    size_t rows_no_modality;    /* late fusion rows with no block present   */
+} mm_data_report;
+
+/* Labels of the target column: distinct non-missing values, sorted
+ * numerically when all parse as numbers, else in byte order. y[i] = -1 for
+ * rows with a missing target. */
+MM_API mm_status mm_target_encode(const mm_table *t, size_t col, char ***classes,
+                                  size_t *n_classes, int32_t **y, mm_error *err);
+MM_API void mm_classes_free(char **classes, size_t n);
+
+/* Fits the whole pipeline on the rows of t that have a target (all of them
+ * when rows == NULL; otherwise rows[0..n_rows)). */
+MM_API mm_status mm_pipeline_fit(const mm_pipeline_params *p, const mm_schema *s,
+                                 const mm_table *t, const size_t *rows, size_t n_rows,
+                                 mm_pipeline **out, mm_data_report *report, mm_error *err);
+/* Class probabilities for every row of t (columns matched by name; the
+ * target may be absent; an absent input column counts as missing values).
+ * proba: mm_table_rows(t) x mm_pipeline_n_classes. */
+MM_API mm_status mm_pipeline_predict(const mm_pipeline *m, const mm_table *t, double *proba,
+                                     mm_data_report *report, mm_error *err);
+MM_API void mm_pipeline_free(mm_pipeline *m);
+
+MM_API size_t mm_pipeline_n_classes(const mm_pipeline *m);
+MM_API const char *mm_pipeline_class(const mm_pipeline *m, size_t k);
+MM_API const mm_pipeline_params *mm_pipeline_get_params(const mm_pipeline *m);
+/* Columns of the training schema: name of column j and its role. */
+MM_API size_t mm_pipeline_n_columns(const mm_pipeline *m);
+MM_API const char *mm_pipeline_column(const mm_pipeline *m, size_t j, mm_role *role);
+
+/* Saves to / loads from the model file (safetensors container; see
+ * src/pipeline/model_file.c for the layout). Loading validates the
+ * container, the checksum of the payload, the format version and every
+ * array's size before use. */
+MM_API mm_status mm_pipeline_save(const mm_pipeline *m, const char *path, mm_error *err);
+MM_API mm_status mm_pipeline_load(const char *path, mm_pipeline **out, mm_error *err);
+/* A readable multi-line description (schema, blocks, fusion, classes). malloc'd. */
+MM_API char *mm_pipeline_describe(const mm_pipeline *m);
+
+/* Encodes the table's blocks fitted on all rows (for `mmfuse extract`):
+ * blocks[0..*n_blocks), scaled per block when `scale` is true. */
+MM_API mm_status mm_pipeline_extract(const mm_pipeline_params *p, const mm_schema *s,
+                                     const mm_table *t, bool scale, mm_block **blocks,
+                                     size_t *n_blocks, mm_data_report *report, mm_error *err);
+
+/* ------------------------------------------------------------------ evaluate */
+
+typedef struct mm_eval_row {
+    char name[96];         /* "tabular only", "early fusion (concat)", ... */
+    char kind[24];         /* "single", "early", "late:average"            */
+    size_t dims;
+    double acc_mean, acc_std; /* over folds (population std)               */
+    double macro_f1;       /* on the pooled out-of-fold predictions         */
+    double weighted_f1;
+    double log_loss;
+    double *fold_acc;      /* n_folds                                      */
+    int32_t *oof_pred;     /* n rows (pooled out-of-fold predictions)      */
+    double *oof_proba;     /* n x K                                        */
+} mm_eval_row;
+
+typedef struct mm_eval_result {
+    size_t n_rows, n_classes, n_folds;
+    char **classes;
+    int32_t *y;            /* n_rows labels of the evaluated rows          */
+    size_t n_blocks;
+    char (*block_names)[64];
+    size_t *block_dims;    /* dims of blocks fitted on all rows            */
+    mm_modality *block_modality;
+    size_t n_results;
+    mm_eval_row *results;  /* singles first, then fusions                  */
+    long best_single, best_fusion; /* indices into results                 */
+    mm_data_report report;
+} mm_eval_result;
+
+typedef struct mm_eval_params {
+    mm_pipeline_params pipeline;
+    size_t n_folds;        /* 5                                            */
+    bool shuffle;          /* true (seeded by pipeline.seed)                */
+} mm_eval_params;
+
+MM_API mm_eval_params mm_eval_params_default(void);
+MM_API mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_table *t,
+                             mm_eval_result *out, mm_error *err);
+MM_API void mm_eval_result_free(mm_eval_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MMFUSE_PIPELINE_H */

@@ -1,0 +1,399 @@
+/* Command-line options, --config files, help text and exit codes. */
+#include "cli/cli.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const help_common =
+    "Column roles (each takes a comma-separated list of column names):\n"
+    "  --target NAME            the column to predict (required)\n"
+    "  --numeric COLS           numbers: mean-imputed, standardized\n"
+    "  --categorical COLS       categories: one-hot (or --ordinal)\n"
+    "  --text COLS              free text: TF-IDF, one block per column\n"
+    "  --id COLS                identifiers: not used as features (kept in predictions)\n"
+    "  --ignore COLS            columns to leave out\n"
+    "  --no-infer               use only the listed columns (default: infer the rest)\n"
+    "  --config FILE            roles and settings from a JSON pipeline file\n"
+    "  --save-config FILE       write the resolved schema as a pipeline file\n"
+    "Without role flags every column's role is inferred from its content and the\n"
+    "schema is printed, so you can copy it into a pipeline file.\n"
+    "\n"
+    "Features and model:\n"
+    "  --ordinal                categories as one ordinal column (unseen -> -1)\n"
+    "  --missing-indicator      add a 0/1 column for numeric columns with gaps\n"
+    "  --no-scale               do not standardize blocks\n"
+    "  --max-features N         TF-IDF vocabulary size (500; 0 = all terms)\n"
+    "  --ngram LO,HI            TF-IDF n-gram range (1,2)\n"
+    "  --stop-words english|none  (english)\n"
+    "  --no-sublinear           raw term counts instead of 1 + ln(tf)\n"
+    "  --min-df X, --max-df X   document-frequency bounds (count if >= 1 and\n"
+    "                           integral for min-df; fraction if <= 1 for max-df)\n"
+    "  --C X                    inverse L2 strength of logistic regression (1.0)\n"
+    "  --max-iter N             L-BFGS iterations (500)\n"
+    "  --balanced               weight classes inversely to their frequency\n"
+    "  --folds N                cross-validation folds (5)\n"
+    "  --seed N                 seed of the fold shuffle (42)\n"
+    "  --threads N              threads (0 = all cores)\n"
+    "  --delimiter C            CSV field separator (,)\n"
+    "  --json                   machine-readable output on stdout\n"
+    "  -q, --quiet              no progress bar or notes on stderr\n";
+
+void mm_cli_usage(FILE *f, const char *command)
+{
+    if (!command) {
+        fprintf(f,
+                "mmfuse %s — multi-modal machine learning on CSV files\n"
+                "\n"
+                "usage: mmfuse COMMAND [options]\n"
+                "\n"
+                "commands:\n"
+                "  evaluate DATA.csv --target COL    compare each modality alone with early and\n"
+                "                                    late fusion, by stratified cross-validation\n"
+                "  train DATA.csv --target COL -o MODEL.mmf [--fusion early|late|single:BLOCK]\n"
+                "  predict MODEL.mmf NEW.csv [-o OUT.csv] [--proba]\n"
+                "  extract DATA.csv -o FEATURES.npy [--scale] [--block NAME]\n"
+                "  inspect MODEL.mmf\n"
+                "\n"
+                "`mmfuse COMMAND --help` lists a command's options.\n"
+                "\n"
+                "exit codes: 0 ok, 1 internal error, 2 usage error, 3 bad data or model\n"
+                "file, 4 file cannot be read or written, 5 unsupported\n",
+                MM_VERSION_STRING);
+        return;
+    }
+    if (strcmp(command, "evaluate") == 0) {
+        fprintf(f, "usage: mmfuse evaluate DATA.csv --target COL [options]\n\n"
+                   "Encodes each modality into a feature block, then reports, with stratified\n"
+                   "k-fold cross-validation, the accuracy (mean ± std over folds), macro-F1\n"
+                   "and log loss of a logistic regression on each block alone, on all blocks\n"
+                   "concatenated (early fusion) and of the average of the per-block models'\n"
+                   "probabilities (late fusion), and the gain of fusion over the best single\n"
+                   "modality. Every fitted step is refit inside each training fold.\n\n%s",
+                help_common);
+    } else if (strcmp(command, "train") == 0) {
+        fprintf(f, "usage: mmfuse train DATA.csv --target COL -o MODEL.mmf [options]\n\n"
+                   "Fits the pipeline on every row with a target and writes one model file.\n"
+                   "  -o, --output FILE        the model file (required)\n"
+                   "  --fusion KIND            early (default), late (average of per-block\n"
+                   "                           models), or single:BLOCK (e.g. single:tabular)\n\n%s",
+                help_common);
+    } else if (strcmp(command, "predict") == 0) {
+        fprintf(f, "usage: mmfuse predict MODEL.mmf NEW.csv [-o OUT.csv] [--proba]\n\n"
+                   "Predicts every row of NEW.csv (columns matched by name; the target and any\n"
+                   "input column may be absent; missing values are handled as in training).\n"
+                   "  -o, --output FILE        write the CSV there (default: stdout)\n"
+                   "  --proba                  add one probability column per class\n"
+                   "  --delimiter C            CSV field separator of NEW.csv (,)\n"
+                   "  -q, --quiet              no notes on stderr\n");
+    } else if (strcmp(command, "extract") == 0) {
+        fprintf(f, "usage: mmfuse extract DATA.csv -o FEATURES.npy [options]\n\n"
+                   "Writes the feature blocks, fitted on all rows, as one float32 .npy matrix\n"
+                   "(numpy.load reads it) and a JSON sidecar FEATURES.json giving each block's\n"
+                   "column range. The target column is not needed.\n"
+                   "  -o, --output FILE        the .npy file (required)\n"
+                   "  --scale                  standardize each block (as training does)\n"
+                   "  --block NAME             write one block alone (e.g. tabular, text:title)\n\n%s",
+                help_common);
+    } else if (strcmp(command, "inspect") == 0) {
+        fprintf(f, "usage: mmfuse inspect MODEL.mmf [--json]\n\n"
+                   "Validates a model file and describes it: schema, blocks, fusion, classes.\n");
+    } else {
+        mm_cli_usage(f, NULL);
+    }
+}
+
+int mm_cli_exit_code(mm_status st)
+{
+    switch (st) {
+    case MM_OK: return MM_EXIT_OK;
+    case MM_EINVAL: return MM_EXIT_USAGE;
+    case MM_EFORMAT: return MM_EXIT_DATA;
+    case MM_EIO: return MM_EXIT_IO;
+    case MM_EUNSUPPORTED: return MM_EXIT_UNSUPPORTED;
+    default: return MM_EXIT_INTERNAL;
+    }
+}
+
+int mm_cli_fail(mm_status st, const mm_error *err)
+{
+    fprintf(stderr, "mmfuse: %s\n", err && err->msg[0] ? err->msg : mm_status_name(st));
+    return mm_cli_exit_code(st);
+}
+
+static int usage_error(const mm_cli *c, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "mmfuse %s: ", c->command);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(see `mmfuse %s --help`)\n", c->command);
+    return MM_EXIT_USAGE;
+}
+
+static char *keep(mm_cli *c, char *s)
+{
+    if (s && c->n_owned < MM_CLI_MAX_NAMES) c->owned[c->n_owned++] = s;
+    else if (s) {
+        free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+static int add_names(mm_cli *c, const char *list, mm_role role, mm_role_source src)
+{
+    char *copy = keep(c, strdup(list));
+    if (!copy) return usage_error(c, "too many column names (%s)", list);
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ') tok++;
+        size_t len = strlen(tok);
+        while (len && tok[len - 1] == ' ') tok[--len] = '\0';
+        if (!*tok) continue;
+        if (c->n_names >= MM_CLI_MAX_NAMES) return usage_error(c, "too many column names (%s)", list);
+        c->names[c->n_names] = tok;
+        c->roles[c->n_names] = role;
+        c->sources[c->n_names] = src;
+        c->n_names++;
+    }
+    return 0;
+}
+
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v == v)) return false;
+    *out = v;
+    return true;
+}
+
+static void set_df(double v, bool is_min, mm_tfidf_params *t)
+{
+    if (is_min) {
+        t->min_df = v;
+        t->min_df_is_fraction = !(v >= 1 && v == (double)(long)v);
+    } else {
+        t->max_df = v;
+        t->max_df_is_fraction = v <= 1.0 && !(v > 1);
+        if (v == 1.0) t->max_df_is_fraction = true;
+    }
+}
+
+/* Reads --config FILE: {"target": "...", "columns": {"name": "role", ...},
+ * "infer_rest": bool}. Later flags override it. */
+static int read_config(mm_cli *c, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "mmfuse: cannot open config %s: %s\n", path, strerror(errno));
+        return MM_EXIT_IO;
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            if (cap > (64u << 20)) break;
+            char *nb = realloc(buf, cap);
+            if (!nb) break;
+            buf = nb;
+        }
+        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        len += got;
+        if (got == 0) break;
+    }
+    fclose(f);
+    if (!buf) {
+        fprintf(stderr, "mmfuse: cannot read config %s\n", path);
+        return MM_EXIT_IO;
+    }
+    buf[len] = '\0';
+    cJSON *j = cJSON_Parse(buf);
+    free(buf);
+    if (!j || !cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        fprintf(stderr, "mmfuse: %s: not a JSON object\n", path);
+        return MM_EXIT_DATA;
+    }
+    int rc = 0;
+    const cJSON *target = cJSON_GetObjectItemCaseSensitive(j, "target");
+    const cJSON *cols = cJSON_GetObjectItemCaseSensitive(j, "columns");
+    const cJSON *infer = cJSON_GetObjectItemCaseSensitive(j, "infer_rest");
+    if (target && cJSON_IsString(target) && !c->target) c->target = keep(c, strdup(target->valuestring));
+    if (infer && cJSON_IsFalse(infer)) c->no_infer = true;
+    if (cols && !cJSON_IsObject(cols)) {
+        fprintf(stderr, "mmfuse: %s: \"columns\" must map column names to roles\n", path);
+        rc = MM_EXIT_DATA;
+    }
+    for (const cJSON *e = cols ? cols->child : NULL; e && !rc; e = e->next) {
+        int role = cJSON_IsString(e) ? mm_role_parse(e->valuestring) : -1;
+        if (role < 0) {
+            fprintf(stderr, "mmfuse: %s: column '%s': unknown role (use numeric, categorical, text, id, ignore, target)\n",
+                    path, e->string);
+            rc = MM_EXIT_DATA;
+            break;
+        }
+        if (role == MM_ROLE_TARGET) {
+            if (!c->target) c->target = keep(c, strdup(e->string));
+            continue;
+        }
+        if (c->n_names >= MM_CLI_MAX_NAMES) {
+            rc = usage_error(c, "too many columns in %s", path);
+            break;
+        }
+        c->names[c->n_names] = keep(c, strdup(e->string));
+        c->roles[c->n_names] = (mm_role)role;
+        c->sources[c->n_names] = MM_SRC_CONFIG;
+        c->n_names++;
+    }
+    cJSON_Delete(j);
+    return rc;
+}
+
+int mm_cli_parse(mm_cli *c, int argc, char **argv)
+{
+    c->eval = mm_eval_params_default();
+    c->delimiter = ',';
+    c->progress = true;
+    mm_pipeline_params *pp = &c->eval.pipeline;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_VALUE() \
+    do { \
+        if (!v) return usage_error(c, "option %s needs a value", a); \
+        i++; \
+    } while (0)
+        long n;
+        double d;
+        int rc = 0;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            mm_cli_usage(stdout, c->command);
+            return -1;
+        } else if (strcmp(a, "--target") == 0) {
+            NEED_VALUE();
+            c->target = v;
+        } else if (strcmp(a, "--numeric") == 0 || strcmp(a, "--categorical") == 0 || strcmp(a, "--text") == 0 ||
+                   strcmp(a, "--id") == 0 || strcmp(a, "--ignore") == 0) {
+            NEED_VALUE();
+            rc = add_names(c, v, (mm_role)mm_role_parse(a + 2), MM_SRC_FLAG);
+        } else if (strcmp(a, "--no-infer") == 0) {
+            c->no_infer = true;
+        } else if (strcmp(a, "--config") == 0) {
+            NEED_VALUE();
+            c->config = v;
+            rc = read_config(c, v);
+        } else if (strcmp(a, "--save-config") == 0) {
+            NEED_VALUE();
+            c->save_config = v;
+        } else if (strcmp(a, "--ordinal") == 0) {
+            pp->categorical = MM_CAT_ORDINAL;
+        } else if (strcmp(a, "--missing-indicator") == 0) {
+            pp->missing_indicator = true;
+        } else if (strcmp(a, "--no-scale") == 0) {
+            pp->scale_blocks = false;
+        } else if (strcmp(a, "--max-features") == 0) {
+            NEED_VALUE();
+            if (!parse_long(v, 0, 100000000, &n)) return usage_error(c, "--max-features: '%s' is not a count", v);
+            pp->tfidf.max_features = (size_t)n;
+        } else if (strcmp(a, "--ngram") == 0) {
+            NEED_VALUE();
+            int lo, hi;
+            char extra;
+            if (sscanf(v, "%d,%d%c", &lo, &hi, &extra) != 2 || lo < 1 || hi < lo || hi > 16)
+                return usage_error(c, "--ngram: '%s' is not LO,HI with 1 <= LO <= HI <= 16", v);
+            pp->tfidf.ngram_lo = lo;
+            pp->tfidf.ngram_hi = hi;
+        } else if (strcmp(a, "--stop-words") == 0) {
+            NEED_VALUE();
+            if (strcmp(v, "english") == 0) pp->tfidf.stop_words_english = true;
+            else if (strcmp(v, "none") == 0) pp->tfidf.stop_words_english = false;
+            else return usage_error(c, "--stop-words: '%s' (use english or none)", v);
+        } else if (strcmp(a, "--no-sublinear") == 0) {
+            pp->tfidf.sublinear_tf = false;
+        } else if (strcmp(a, "--min-df") == 0 || strcmp(a, "--max-df") == 0) {
+            NEED_VALUE();
+            if (!parse_double(v, &d) || d < 0) return usage_error(c, "document frequency '%s' is not a number >= 0", v);
+            set_df(d, a[3] == 'i', &pp->tfidf);
+        } else if (strcmp(a, "--C") == 0) {
+            NEED_VALUE();
+            if (!parse_double(v, &d) || !(d > 0)) return usage_error(c, "--C: '%s' is not a positive number", v);
+            pp->logreg.C = d;
+        } else if (strcmp(a, "--max-iter") == 0) {
+            NEED_VALUE();
+            if (!parse_long(v, 1, 1000000, &n)) return usage_error(c, "--max-iter: '%s' is not a positive count", v);
+            pp->logreg.max_iter = (int)n;
+        } else if (strcmp(a, "--balanced") == 0) {
+            pp->balanced = true;
+        } else if (strcmp(a, "--folds") == 0) {
+            NEED_VALUE();
+            if (!parse_long(v, 2, 1000, &n)) return usage_error(c, "--folds: '%s' is not a count from 2 to 1000", v);
+            c->eval.n_folds = (size_t)n;
+        } else if (strcmp(a, "--seed") == 0) {
+            NEED_VALUE();
+            if (!parse_long(v, 0, 4294967295L, &n)) return usage_error(c, "--seed: '%s' is not in [0, 2^32)", v);
+            pp->seed = (uint32_t)n;
+        } else if (strcmp(a, "--threads") == 0) {
+            NEED_VALUE();
+            if (!parse_long(v, 0, 4096, &n)) return usage_error(c, "--threads: '%s' is not a count", v);
+            pp->n_threads = (int)n;
+        } else if (strcmp(a, "--delimiter") == 0) {
+            NEED_VALUE();
+            if (strcmp(v, "\\t") == 0 || strcmp(v, "tab") == 0) c->delimiter = '\t';
+            else if (strlen(v) == 1 && v[0] != '"' && v[0] != '\n' && v[0] != '\r') c->delimiter = v[0];
+            else return usage_error(c, "--delimiter: '%s' is not a single character", v);
+        } else if (strcmp(a, "--fusion") == 0) {
+            NEED_VALUE();
+            c->fusion = v;
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+            NEED_VALUE();
+            c->output = v;
+        } else if (strcmp(a, "--json") == 0) {
+            c->json = true;
+        } else if (strcmp(a, "--proba") == 0) {
+            c->proba = true;
+        } else if (strcmp(a, "--scale") == 0) {
+            c->scale = true;
+        } else if (strcmp(a, "--block") == 0) {
+            NEED_VALUE();
+            c->block = v;
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            c->quiet = true;
+        } else if (strcmp(a, "--no-progress") == 0) {
+            c->progress = false;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage_error(c, "unknown option '%s'", a);
+        } else {
+            if (c->n_positional >= 2) return usage_error(c, "unexpected argument '%s'", a);
+            c->positional[c->n_positional++] = a;
+        }
+        if (rc) return rc;
+#undef NEED_VALUE
+    }
+    if (c->target)
+        for (size_t k = 0; k < c->n_names; k++)
+            if (c->roles[k] == MM_ROLE_TARGET) c->roles[k] = MM_ROLE_TARGET;
+    mm_tfidf_params tp = pp->tfidf;
+    mm_error err = {0};
+    if (mm_tfidf_params_check(&tp, &err) != MM_OK) return usage_error(c, "%s", err.msg);
+    return 0;
+}
+
+void mm_cli_free(mm_cli *c)
+{
+    for (size_t i = 0; i < c->n_owned; i++) free(c->owned[i]);
+    c->n_owned = 0;
+}

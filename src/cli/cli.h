@@ -1,0 +1,76 @@
+/* The mmfuse command line: parsed options and the subcommands. */
+#ifndef MM_CLI_H
+#define MM_CLI_H
+
+#include "mmfuse/pipeline.h"
+
+#include <stdio.h>
+
+/* Exit codes (also listed in `mmfuse --help`). */
+enum {
+    MM_EXIT_OK = 0,
+    MM_EXIT_INTERNAL = 1, /* out of memory, numeric failure, a bug           */
+    MM_EXIT_USAGE = 2,    /* bad flags, unknown column, invalid parameter    */
+    MM_EXIT_DATA = 3,     /* malformed CSV / model file, unusable target     */
+    MM_EXIT_IO = 4,       /* a file cannot be read or written                */
+    MM_EXIT_UNSUPPORTED = 5
+};
+
+enum { MM_CLI_MAX_NAMES = 1024 };
+
+typedef struct mm_cli {
+    const char *command;
+    const char *positional[2];
+    int n_positional;
+    /* schema */
+    const char *target;
+    const char *names[MM_CLI_MAX_NAMES];
+    mm_role roles[MM_CLI_MAX_NAMES];
+    mm_role_source sources[MM_CLI_MAX_NAMES];
+    size_t n_names;
+    bool no_infer;
+    const char *config;
+    const char *save_config;
+    /* params */
+    mm_eval_params eval;
+    const char *fusion;
+    char delimiter;
+    /* outputs */
+    const char *output;
+    bool json;
+    bool proba;
+    bool scale;
+    const char *block;
+    bool quiet;
+    bool progress;
+    /* owned strings from --config / comma lists */
+    char *owned[MM_CLI_MAX_NAMES];
+    size_t n_owned;
+} mm_cli;
+
+/* Parses argv (after the subcommand). On a usage error prints it and
+ * returns MM_EXIT_USAGE; on --help prints help and returns -1. */
+int mm_cli_parse(mm_cli *c, int argc, char **argv);
+void mm_cli_free(mm_cli *c);
+/* Exit code for a library status. */
+int mm_cli_exit_code(mm_status st);
+/* Prints "mmfuse: <msg>" to stderr and returns the exit code for st. */
+int mm_cli_fail(mm_status st, const mm_error *err);
+void mm_cli_usage(FILE *f, const char *command);
+
+/* Reads the CSV named by the first positional argument. */
+int mm_cli_read_table(const mm_cli *c, const char *path, mm_table **t);
+/* Builds the schema from flags / --config / inference. */
+int mm_cli_schema(const mm_cli *c, const mm_table *t, mm_schema **s);
+/* Prints data-quality notes (skipped rows, unparsable numbers) to stderr. */
+void mm_cli_report(const mm_cli *c, const mm_data_report *r, const char *what);
+/* Writes a copyable pipeline config for the schema (--save-config). */
+int mm_cli_write_config(const mm_cli *c, const mm_schema *s);
+
+int mm_cmd_evaluate(mm_cli *c);
+int mm_cmd_train(mm_cli *c);
+int mm_cmd_predict(mm_cli *c);
+int mm_cmd_extract(mm_cli *c);
+int mm_cmd_inspect(mm_cli *c);
+
+#endif

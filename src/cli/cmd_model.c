@@ -1,0 +1,241 @@
+/* mmfuse train / predict / inspect: one model file in, predictions out. */
+#include "cli/cli.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse_fusion(const char *s, mm_pipeline_params *p)
+{
+    if (!s || strcmp(s, "early") == 0) {
+        p->fusion = MM_FUSION_EARLY;
+    } else if (strcmp(s, "late") == 0 || strcmp(s, "late:average") == 0) {
+        p->fusion = MM_FUSION_LATE_AVERAGE;
+    } else if (strncmp(s, "single:", 7) == 0 && s[7]) {
+        p->fusion = MM_FUSION_SINGLE;
+        snprintf(p->single, sizeof p->single, "%s", s + 7);
+    } else {
+        fprintf(stderr, "mmfuse train: --fusion '%s' (use early, late, or single:BLOCK)\n", s);
+        return MM_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int mm_cmd_train(mm_cli *c)
+{
+    if (c->n_positional != 1 || !c->output || !c->target) {
+        fprintf(stderr, "mmfuse train: need DATA.csv, --target COL and -o MODEL.mmf\n");
+        mm_cli_usage(stderr, "train");
+        return MM_EXIT_USAGE;
+    }
+    mm_pipeline_params p = c->eval.pipeline;
+    int rc = parse_fusion(c->fusion, &p);
+    if (rc) return rc;
+    mm_table *t = NULL;
+    mm_schema *s = NULL;
+    rc = mm_cli_read_table(c, c->positional[0], &t);
+    if (!rc) rc = mm_cli_schema(c, t, &s);
+    if (!rc) rc = mm_cli_write_config(c, s);
+    mm_pipeline *m = NULL;
+    mm_error err = {0};
+    mm_data_report rep = {0};
+    mm_progress_bar bar;
+    mm_progress_bar_init(&bar, c->progress && !c->quiet);
+    p.progress = mm_progress_bar_update;
+    p.progress_user = &bar;
+    mm_status st = MM_OK;
+    if (!rc) st = mm_pipeline_fit(&p, s, t, NULL, 0, &m, &rep, &err);
+    mm_progress_bar_finish(&bar);
+    if (!rc && st) rc = mm_cli_fail(st, &err);
+    if (!rc) {
+        mm_cli_report(c, &rep, "training");
+        st = mm_pipeline_save(m, c->output, &err);
+        if (st) rc = mm_cli_fail(st, &err);
+    }
+    if (!rc && !c->quiet) {
+        char *d = mm_pipeline_describe(m);
+        if (d) fprintf(stderr, "%s", d);
+        free(d);
+        fprintf(stderr, "mmfuse: wrote %s\n", c->output);
+    }
+    mm_pipeline_free(m);
+    mm_schema_free(s);
+    mm_table_free(t);
+    return rc;
+}
+
+/* ------------------------------------------------------------ CSV writing */
+
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} sbuf;
+
+static void sb_put(sbuf *b, const char *s, size_t n)
+{
+    if (b->oom) return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1) cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (!np) {
+            b->oom = true;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
+
+/* A CSV field, quoted when it holds the delimiter, a quote or a line break. */
+static void sb_field(sbuf *b, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        sb_str(b, s);
+        return;
+    }
+    sb_put(b, "\"", 1);
+    for (const char *q = s; *q; q++) {
+        if (*q == '"') sb_put(b, "\"", 1);
+        sb_put(b, q, 1);
+    }
+    sb_put(b, "\"", 1);
+}
+
+static long id_column(const mm_pipeline *m, const mm_table *t)
+{
+    /* the first column the model saw as an identifier, if the new file has it */
+    for (size_t k = 0; k < mm_pipeline_n_columns(m); k++) {
+        mm_role r;
+        const char *name = mm_pipeline_column(m, k, &r);
+        long j = r == MM_ROLE_ID ? mm_table_find_col(t, name) : -1;
+        if (j >= 0) return j;
+    }
+    return -1;
+}
+
+int mm_cmd_predict(mm_cli *c)
+{
+    if (c->n_positional != 2) {
+        fprintf(stderr, "mmfuse predict: need MODEL.mmf and NEW.csv\n");
+        mm_cli_usage(stderr, "predict");
+        return MM_EXIT_USAGE;
+    }
+    mm_error err = {0};
+    mm_pipeline *m = NULL;
+    mm_status st = mm_pipeline_load(c->positional[0], &m, &err);
+    if (st) return mm_cli_fail(st, &err);
+    mm_table *t = NULL;
+    int rc = mm_cli_read_table(c, c->positional[1], &t);
+    if (rc) {
+        mm_pipeline_free(m);
+        return rc;
+    }
+    if (!c->quiet) {
+        for (size_t k = 0; k < mm_pipeline_n_columns(m); k++) {
+            mm_role r;
+            const char *name = mm_pipeline_column(m, k, &r);
+            bool used = r == MM_ROLE_NUMERIC || r == MM_ROLE_CATEGORICAL || r == MM_ROLE_TEXT;
+            if (used && mm_table_find_col(t, name) < 0)
+                fprintf(stderr, "mmfuse: note: input column '%s' is absent from %s; treated as missing in every row\n",
+                        name, c->positional[1]);
+        }
+    }
+    size_t n = mm_table_rows(t), K = mm_pipeline_n_classes(m);
+    double *proba = mm_alloc_array(n * K + 1, sizeof *proba);
+    mm_data_report rep = {0};
+    st = proba ? mm_pipeline_predict(m, t, proba, &rep, &err) : mm_error_set(&err, MM_ENOMEM, "out of memory");
+    if (st) {
+        rc = mm_cli_fail(st, &err);
+        goto done;
+    }
+    mm_cli_report(c, &rep, "prediction");
+    if (!c->quiet && rep.unseen_categories)
+        fprintf(stderr, "mmfuse: note: %zu categorical cells held categories unseen in training (encoded as unknown)\n",
+                rep.unseen_categories);
+    sbuf b = {0};
+    long idc = id_column(m, t);
+    sb_field(&b, idc >= 0 ? mm_table_col_name(t, (size_t)idc) : "row");
+    sb_str(&b, ",prediction");
+    if (c->proba)
+        for (size_t k = 0; k < K; k++) {
+            char name[600];
+            snprintf(name, sizeof name, "proba_%s", mm_pipeline_class(m, k));
+            sb_put(&b, ",", 1);
+            sb_field(&b, name);
+        }
+    sb_put(&b, "\n", 1);
+    for (size_t i = 0; i < n; i++) {
+        char num[64];
+        const double *p = proba + i * K;
+        size_t best = 0;
+        for (size_t k = 1; k < K; k++)
+            if (p[k] > p[best]) best = k;
+        const char *id = idc >= 0 ? mm_table_cell(t, i, (size_t)idc, NULL) : NULL;
+        if (idc >= 0) sb_field(&b, id ? id : "");
+        else {
+            snprintf(num, sizeof num, "%zu", i + 1);
+            sb_str(&b, num);
+        }
+        sb_put(&b, ",", 1);
+        sb_field(&b, mm_pipeline_class(m, best));
+        if (c->proba)
+            for (size_t k = 0; k < K; k++) {
+                snprintf(num, sizeof num, ",%.6f", p[k]);
+                sb_str(&b, num);
+            }
+        sb_put(&b, "\n", 1);
+    }
+    if (b.oom) {
+        rc = mm_cli_fail(mm_error_set(&err, MM_ENOMEM, "out of memory writing predictions"), &err);
+    } else if (c->output && strcmp(c->output, "-") != 0) {
+        st = mm_write_file_atomic(c->output, b.p, b.len, &err);
+        if (st) rc = mm_cli_fail(st, &err);
+        else if (!c->quiet) fprintf(stderr, "mmfuse: wrote %zu predictions to %s\n", n, c->output);
+    } else if (fwrite(b.p, 1, b.len, stdout) != b.len || fflush(stdout) != 0) {
+        rc = mm_cli_fail(mm_error_set(&err, MM_EIO, "cannot write predictions to stdout"), &err);
+    }
+    free(b.p);
+done:
+    free(proba);
+    mm_table_free(t);
+    mm_pipeline_free(m);
+    return rc;
+}
+
+int mm_cmd_inspect(mm_cli *c)
+{
+    if (c->n_positional != 1) {
+        mm_cli_usage(stderr, "inspect");
+        return MM_EXIT_USAGE;
+    }
+    mm_error err = {0};
+    mm_pipeline *m = NULL;
+    mm_status st = mm_pipeline_load(c->positional[0], &m, &err);
+    if (st) return mm_cli_fail(st, &err);
+    if (c->json) {
+        mm_st_file *f = NULL;
+        st = mm_st_open(c->positional[0], &f, &err);
+        if (!st) {
+            const char *h = mm_st_meta(f, "mmfuse.header");
+            cJSON *j = h ? cJSON_Parse(h) : NULL;
+            char *text = j ? cJSON_Print(j) : NULL;
+            if (text) printf("%s\n", text);
+            cJSON_free(text);
+            cJSON_Delete(j);
+            mm_st_close(f);
+        }
+    } else {
+        char *d = mm_pipeline_describe(m);
+        if (d) printf("%s", d);
+        free(d);
+        printf("model file: %s (valid, checksum ok)\n", c->positional[0]);
+    }
+    mm_pipeline_free(m);
+    return st ? mm_cli_fail(st, &err) : 0;
+}

@@ -1,0 +1,75 @@
+/* Steps shared by the subcommands: reading the CSV, building the schema,
+ * reporting data problems, writing a pipeline config. */
+#include "cli/cli.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+int mm_cli_read_table(const mm_cli *c, const char *path, mm_table **t)
+{
+    mm_csv_params cp = mm_csv_params_default();
+    cp.delimiter = c->delimiter;
+    mm_error err = {0};
+    mm_status st = mm_table_read_csv(path, cp, t, &err);
+    return st ? mm_cli_fail(st, &err) : 0;
+}
+
+int mm_cli_schema(const mm_cli *c, const mm_table *t, mm_schema **s)
+{
+    mm_schema_request req = {0};
+    req.target = c->target;
+    req.names = c->names;
+    req.roles = c->roles;
+    req.sources = c->sources;
+    req.n_names = c->n_names;
+    req.infer_rest = !c->no_infer;
+    mm_error err = {0};
+    mm_status st = mm_schema_resolve(t, &req, s, &err);
+    if (st) return mm_cli_fail(st, &err);
+    if (!c->quiet) {
+        for (size_t j = 0; j < (*s)->n_cols; j++) {
+            mm_role r = (*s)->cols[j].role;
+            if (r == MM_ROLE_IMAGE || r == MM_ROLE_AUDIO || r == MM_ROLE_VIDEO)
+                fprintf(stderr, "mmfuse: note: column '%s' looks like %s files; this build has no %s encoder yet, so it is not used\n",
+                        (*s)->cols[j].name, mm_role_name(r), mm_role_name(r));
+        }
+    }
+    return 0;
+}
+
+void mm_cli_report(const mm_cli *c, const mm_data_report *r, const char *what)
+{
+    if (c->quiet) return;
+    if (r->rows_no_target)
+        fprintf(stderr, "mmfuse: note: %zu of %zu rows have no target value and were skipped for %s\n",
+                r->rows_no_target, r->rows_total, what);
+    if (r->numeric_unparsable)
+        fprintf(stderr, "mmfuse: note: %zu numeric cells were not numbers and were treated as missing\n",
+                r->numeric_unparsable);
+    if (r->rows_no_modality)
+        fprintf(stderr, "mmfuse: note: %zu rows had no modality present; late fusion gave them the class prior\n",
+                r->rows_no_modality);
+}
+
+int mm_cli_write_config(const mm_cli *c, const mm_schema *s)
+{
+    if (!c->save_config) return 0;
+    cJSON *j = cJSON_CreateObject();
+    if (s->target_col >= 0) cJSON_AddStringToObject(j, "target", s->cols[s->target_col].name);
+    cJSON *cols = cJSON_AddObjectToObject(j, "columns");
+    for (size_t k = 0; k < s->n_cols; k++)
+        if ((long)k != s->target_col) cJSON_AddStringToObject(cols, s->cols[k].name, mm_role_name(s->cols[k].role));
+    cJSON_AddBoolToObject(j, "infer_rest", false);
+    char *text = cJSON_Print(j);
+    cJSON_Delete(j);
+    if (!text) return mm_cli_fail(MM_ENOMEM, NULL);
+    size_t len = strlen(text);
+    text[len] = '\n';
+    mm_error err = {0};
+    mm_status st = mm_write_file_atomic(c->save_config, text, len + 1, &err);
+    cJSON_free(text);
+    if (st) return mm_cli_fail(st, &err);
+    if (!c->quiet) fprintf(stderr, "mmfuse: wrote the schema to %s (use it with --config)\n", c->save_config);
+    return 0;
+}

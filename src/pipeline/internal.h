@@ -1,0 +1,111 @@
+/* Private pieces of the pipeline module: encoders, the fitted pipeline's
+ * fields and the steps that mm_pipeline_fit / mm_evaluate share. */
+#ifndef MM_PIPELINE_INTERNAL_H
+#define MM_PIPELINE_INTERNAL_H
+
+#include "mmfuse/pipeline.h"
+
+#include <math.h>
+
+/* strtod of a whole cell (surrounding blanks allowed); false for text,
+ * empty, NaN and infinities. Locale-independent as long as the process
+ * keeps the "C" numeric locale (mmfuse never calls setlocale). */
+bool mm_parse_number(const char *s, double *out);
+
+/* ------------------------------------------------------------ tabular */
+
+/* Numeric columns: mean imputation (+ optional missing indicator);
+ * categorical columns: one-hot (unseen or missing -> all zeros) or ordinal
+ * (index in the sorted categories; unseen or missing -> -1). */
+typedef struct mm_tab_enc {
+    size_t n_num, n_cat;
+    char **num_names;
+    double *num_mean;      /* n_num                                       */
+    uint8_t *num_indicator;/* n_num: 1 = a missing-indicator column follows */
+    char **cat_names;
+    size_t *n_cats;        /* n_cat                                       */
+    char ***cats;          /* n_cat arrays of sorted category strings      */
+    mm_cat_encoding encoding;
+    size_t dim;
+} mm_tab_enc;
+
+mm_status mm_tab_fit(mm_tab_enc *e, const mm_schema *s, const mm_table *t, const size_t *rows,
+                     size_t n, mm_cat_encoding enc, bool indicator, mm_error *err);
+mm_status mm_tab_transform(const mm_tab_enc *e, const mm_table *t, const size_t *rows, size_t n,
+                           mm_block *out, mm_data_report *rep, mm_error *err);
+void mm_tab_free(mm_tab_enc *e);
+/* Allocates an empty encoder (model-file loading fills it, then calls
+ * mm_tab_finish to compute dim). */
+mm_status mm_tab_init(mm_tab_enc *e, size_t n_num, size_t n_cat, mm_cat_encoding enc,
+                      mm_error *err);
+void mm_tab_finish(mm_tab_enc *e);
+/* Name of output column j of the tabular block (into buf). */
+void mm_tab_feature_name(const mm_tab_enc *e, size_t j, char *buf, size_t size);
+
+/* ------------------------------------------------------------ text */
+
+typedef struct mm_text_enc {
+    char *column;
+    mm_tfidf *tfidf;
+} mm_text_enc;
+
+mm_status mm_text_enc_fit_transform(mm_text_enc *e, const char *column, const mm_tfidf_params *p,
+                                    const mm_table *t, const size_t *rows, size_t n, mm_block *out,
+                                    mm_error *err);
+mm_status mm_text_enc_transform(const mm_text_enc *e, const mm_table *t, const size_t *rows,
+                                size_t n, mm_block *out, mm_error *err);
+void mm_text_enc_free(mm_text_enc *e);
+
+/* ------------------------------------------------------------ pipeline */
+
+typedef struct mm_block_info {
+    char name[64];
+    mm_modality modality;
+    size_t dim;
+    mm_scaler *scaler; /* NULL when scale_blocks is false */
+} mm_block_info;
+
+struct mm_pipeline {
+    mm_pipeline_params params;
+    /* schema as fitted (names + roles), for describe and predict */
+    size_t n_cols;
+    char **col_names;
+    mm_role *col_roles;
+    char *target_name;
+    size_t n_classes;
+    char **classes;
+    double *prior;         /* n_classes: training class frequencies */
+    size_t n_train;
+    /* encoders */
+    bool has_tab;
+    mm_tab_enc tab;
+    size_t n_text;
+    mm_text_enc *text;
+    /* blocks: the tabular block first (when present), then text columns */
+    size_t n_blocks;
+    mm_block_info *blocks;
+    /* models */
+    mm_logreg *early;      /* MM_FUSION_EARLY                         */
+    mm_logreg **single;    /* n_blocks (NULL entries when not fitted) */
+};
+
+mm_pipeline *mm_pipeline_alloc(void);
+/* Fits encoders on rows (and builds their blocks for those rows, fitting
+ * the per-block scalers when params.scale_blocks). */
+mm_status mm_pl_fit_encoders(mm_pipeline *m, const mm_schema *s, const mm_table *t,
+                             const size_t *rows, size_t n, mm_block *blocks,
+                             mm_data_report *rep, mm_error *err);
+/* Encodes + scales the blocks of rows with the fitted encoders. */
+mm_status mm_pl_transform(const mm_pipeline *m, const mm_table *t, const size_t *rows, size_t n,
+                          mm_block *blocks, mm_data_report *rep, mm_error *err);
+/* Fits the early model and/or the per-block models on blocks with labels y. */
+mm_status mm_pl_fit_models(mm_pipeline *m, const mm_block *blocks, size_t n, const int32_t *y,
+                           bool early, bool singles, mm_error *err);
+/* Probabilities (n x K) of one model: kind MM_FUSION_EARLY, _SINGLE (block
+ * index `which`) or _LATE_AVERAGE (over present blocks; rows with none get
+ * the prior and are counted in rep->rows_no_modality). */
+mm_status mm_pl_predict_blocks(const mm_pipeline *m, const mm_block *blocks, size_t n,
+                               mm_fusion kind, size_t which, double *proba, mm_data_report *rep,
+                               mm_error *err);
+
+#endif

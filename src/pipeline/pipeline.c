@@ -1,0 +1,400 @@
+/* Fitting and applying a pipeline: encoders -> blocks -> scalers -> models.
+ * mm_evaluate (evaluate.c) runs the same steps inside each CV fold. */
+#include "pipeline/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+mm_pipeline_params mm_pipeline_params_default(void)
+{
+    mm_pipeline_params p;
+    memset(&p, 0, sizeof p);
+    p.tfidf = mm_tfidf_params_default();
+    p.tfidf.max_features = 500;
+    p.tfidf.ngram_lo = 1;
+    p.tfidf.ngram_hi = 2;
+    p.tfidf.sublinear_tf = true;
+    p.tfidf.stop_words_english = true;
+    p.categorical = MM_CAT_ONEHOT;
+    p.missing_indicator = false;
+    p.scale_blocks = true;
+    p.logreg = mm_logreg_params_default();
+    p.logreg.max_iter = 500;
+    p.balanced = false;
+    p.fusion = MM_FUSION_EARLY;
+    p.n_threads = 0;
+    p.seed = 42;
+    return p;
+}
+
+mm_pipeline *mm_pipeline_alloc(void)
+{
+    return calloc(1, sizeof(mm_pipeline));
+}
+
+void mm_pipeline_free(mm_pipeline *m)
+{
+    if (!m) return;
+    for (size_t j = 0; j < m->n_cols; j++) free(m->col_names[j]);
+    free(m->col_names);
+    free(m->col_roles);
+    free(m->target_name);
+    mm_classes_free(m->classes, m->n_classes);
+    free(m->prior);
+    mm_tab_free(&m->tab);
+    for (size_t j = 0; j < m->n_text; j++) mm_text_enc_free(&m->text[j]);
+    free(m->text);
+    for (size_t b = 0; b < m->n_blocks; b++) {
+        mm_scaler_free(m->blocks[b].scaler);
+        if (m->single) mm_logreg_free(m->single[b]);
+    }
+    free(m->blocks);
+    free(m->single);
+    mm_logreg_free(m->early);
+    free(m);
+}
+
+size_t mm_pipeline_n_classes(const mm_pipeline *m) { return m->n_classes; }
+const char *mm_pipeline_class(const mm_pipeline *m, size_t k) { return k < m->n_classes ? m->classes[k] : NULL; }
+const mm_pipeline_params *mm_pipeline_get_params(const mm_pipeline *m) { return &m->params; }
+size_t mm_pipeline_n_columns(const mm_pipeline *m) { return m->n_cols; }
+
+const char *mm_pipeline_column(const mm_pipeline *m, size_t j, mm_role *role)
+{
+    if (j >= m->n_cols) return NULL;
+    if (role) *role = m->col_roles[j];
+    return m->col_names[j];
+}
+
+static mm_status scale_block(const mm_scaler *sc, mm_block *b, mm_error *err)
+{
+    if (!sc) return MM_OK;
+    return b->sparse ? mm_scaler_transform_csr(sc, &b->csr, err) : mm_scaler_transform_dense(sc, &b->dense, err);
+}
+
+static mm_status copy_schema(mm_pipeline *m, const mm_schema *s, mm_error *err)
+{
+    m->n_cols = s->n_cols;
+    m->col_names = calloc(s->n_cols + 1, sizeof *m->col_names);
+    m->col_roles = calloc(s->n_cols + 1, sizeof *m->col_roles);
+    if (!m->col_names || !m->col_roles) return mm_error_set(err, MM_ENOMEM, "out of memory");
+    for (size_t j = 0; j < s->n_cols; j++) {
+        m->col_names[j] = strdup(s->cols[j].name);
+        if (!m->col_names[j]) return mm_error_set(err, MM_ENOMEM, "out of memory");
+        m->col_roles[j] = s->cols[j].role;
+    }
+    m->target_name = strdup(s->target_col >= 0 ? s->cols[s->target_col].name : "");
+    if (!m->target_name) return mm_error_set(err, MM_ENOMEM, "out of memory");
+    return MM_OK;
+}
+
+mm_status mm_pl_fit_encoders(mm_pipeline *m, const mm_schema *s, const mm_table *t,
+                             const size_t *rows, size_t n, mm_block *blocks, mm_data_report *rep,
+                             mm_error *err)
+{
+    mm_status st = copy_schema(m, s, err);
+    if (st) return st;
+    size_t n_tab = 0, n_text = 0;
+    for (size_t j = 0; j < s->n_cols; j++) {
+        n_tab += s->cols[j].role == MM_ROLE_NUMERIC || s->cols[j].role == MM_ROLE_CATEGORICAL;
+        n_text += s->cols[j].role == MM_ROLE_TEXT;
+    }
+    m->has_tab = n_tab > 0;
+    m->n_blocks = (m->has_tab ? 1 : 0) + n_text;
+    if (m->n_blocks == 0)
+        return mm_error_set(err, MM_EINVAL,
+                            "no feature columns: give --numeric, --categorical or --text columns");
+    if (m->n_blocks > MM_XMAT_MAX_PARTS)
+        return mm_error_set(err, MM_EUNSUPPORTED, "%zu feature blocks; at most %d are supported",
+                            m->n_blocks, MM_XMAT_MAX_PARTS);
+    m->blocks = calloc(m->n_blocks, sizeof *m->blocks);
+    m->text = calloc(n_text + 1, sizeof *m->text);
+    if (!m->blocks || !m->text) return mm_error_set(err, MM_ENOMEM, "out of memory");
+    size_t b = 0;
+    if (m->has_tab) {
+        st = mm_tab_fit(&m->tab, s, t, rows, n, m->params.categorical, m->params.missing_indicator, err);
+        if (st) return st;
+        st = mm_tab_transform(&m->tab, t, rows, n, &blocks[b], rep, err);
+        if (st) return st;
+        b++;
+    }
+    mm_tfidf_params tp = m->params.tfidf;
+    tp.n_threads = m->params.n_threads;
+    for (size_t j = 0; j < s->n_cols; j++) {
+        if (s->cols[j].role != MM_ROLE_TEXT) continue;
+        st = mm_text_enc_fit_transform(&m->text[m->n_text], s->cols[j].name, &tp, t, rows, n, &blocks[b], err);
+        if (st) return st;
+        m->n_text++;
+        b++;
+    }
+    for (b = 0; b < m->n_blocks; b++) {
+        snprintf(m->blocks[b].name, sizeof m->blocks[b].name, "%s", blocks[b].name);
+        m->blocks[b].modality = blocks[b].modality;
+        m->blocks[b].dim = blocks[b].dim;
+        if (!m->params.scale_blocks) continue;
+        st = blocks[b].sparse ? mm_scaler_fit_csr(&blocks[b].csr, true, &m->blocks[b].scaler, err)
+                              : mm_scaler_fit_dense(&blocks[b].dense, true, true, &m->blocks[b].scaler, err);
+        if (!st) st = scale_block(m->blocks[b].scaler, &blocks[b], err);
+        if (st) {
+            mm_error_prefix(err, "scaling block '%s'", blocks[b].name);
+            return st;
+        }
+    }
+    return MM_OK;
+}
+
+mm_status mm_pl_transform(const mm_pipeline *m, const mm_table *t, const size_t *rows, size_t n,
+                          mm_block *blocks, mm_data_report *rep, mm_error *err)
+{
+    size_t b = 0;
+    mm_status st;
+    if (m->has_tab) {
+        st = mm_tab_transform(&m->tab, t, rows, n, &blocks[b++], rep, err);
+        if (st) return st;
+    }
+    for (size_t j = 0; j < m->n_text; j++) {
+        st = mm_text_enc_transform(&m->text[j], t, rows, n, &blocks[b++], err);
+        if (st) return st;
+    }
+    for (b = 0; b < m->n_blocks; b++) {
+        st = scale_block(m->blocks[b].scaler, &blocks[b], err);
+        if (st) return st;
+    }
+    return MM_OK;
+}
+
+static mm_status fit_one(const mm_pipeline *m, const mm_xmat *x, const int32_t *y,
+                         const double *w, mm_logreg **out, mm_error *err)
+{
+    mm_logreg_params lp = m->params.logreg;
+    lp.n_threads = m->params.n_threads;
+    return mm_logreg_fit(&lp, x, y, m->n_classes, w, out, err);
+}
+
+mm_status mm_pl_fit_models(mm_pipeline *m, const mm_block *blocks, size_t n, const int32_t *y,
+                           bool early, bool singles, mm_error *err)
+{
+    double *w = NULL;
+    mm_status st = MM_OK;
+    if (m->params.balanced) {
+        w = mm_alloc_array(n ? n : 1, sizeof *w);
+        if (!w) return mm_error_set(err, MM_ENOMEM, "out of memory");
+        st = mm_class_weights_balanced(y, n, m->n_classes, w, err);
+    }
+    if (!st && early) {
+        mm_xmat x;
+        st = mm_early_xmat(blocks, m->n_blocks, &x, err);
+        if (!st) st = fit_one(m, &x, y, w, &m->early, err);
+        if (st) mm_error_prefix(err, "early fusion model");
+    }
+    if (!st && singles) {
+        if (!m->single) m->single = calloc(m->n_blocks, sizeof *m->single);
+        if (!m->single) st = mm_error_set(err, MM_ENOMEM, "out of memory");
+        for (size_t b = 0; b < m->n_blocks && !st; b++) {
+            if (m->params.fusion == MM_FUSION_SINGLE && !early && strcmp(m->params.single, blocks[b].name) != 0)
+                continue;
+            mm_xmat x;
+            st = mm_early_xmat(&blocks[b], 1, &x, err);
+            if (!st) st = fit_one(m, &x, y, w, &m->single[b], err);
+            if (st) mm_error_prefix(err, "model of block '%s'", blocks[b].name);
+        }
+    }
+    free(w);
+    return st;
+}
+
+mm_status mm_pl_predict_blocks(const mm_pipeline *m, const mm_block *blocks, size_t n,
+                               mm_fusion kind, size_t which, double *proba, mm_data_report *rep,
+                               mm_error *err)
+{
+    size_t K = m->n_classes;
+    mm_xmat x;
+    mm_status st;
+    if (kind == MM_FUSION_EARLY) {
+        if (!m->early) return mm_error_set(err, MM_EINVAL, "the early-fusion model was not fitted");
+        st = mm_early_xmat(blocks, m->n_blocks, &x, err);
+        return st ? st : mm_logreg_predict_proba(m->early, &x, proba, err);
+    }
+    if (kind == MM_FUSION_SINGLE) {
+        if (which >= m->n_blocks || !m->single || !m->single[which])
+            return mm_error_set(err, MM_EINVAL, "no model for block %zu", which);
+        st = mm_early_xmat(&blocks[which], 1, &x, err);
+        return st ? st : mm_logreg_predict_proba(m->single[which], &x, proba, err);
+    }
+    /* late average */
+    size_t nb = m->n_blocks, per;
+    if (!mm_size_mul(n, K, &per)) return mm_error_set(err, MM_ENOMEM, "too many rows");
+    double *buf = mm_alloc_array(per ? per * nb : 1, sizeof *buf);
+    const double **probas = calloc(nb, sizeof *probas);
+    const uint8_t **present = calloc(nb, sizeof *present);
+    if (!buf || !probas || !present) {
+        free(buf);
+        free(probas);
+        free(present);
+        return mm_error_set(err, MM_ENOMEM, "out of memory (late fusion)");
+    }
+    st = MM_OK;
+    for (size_t b = 0; b < nb && !st; b++) {
+        st = mm_pl_predict_blocks(m, blocks, n, MM_FUSION_SINGLE, b, buf + b * per, rep, err);
+        probas[b] = buf + b * per;
+        present[b] = blocks[b].present;
+    }
+    if (!st) {
+        size_t none = mm_late_average(probas, present, nb, n, K, m->prior, proba);
+        if (rep) rep->rows_no_modality += none;
+    }
+    free(buf);
+    free(probas);
+    free(present);
+    return st;
+}
+
+/* Rows with a target, and the class prior over them. */
+static mm_status training_rows(const mm_table *t, const int32_t *y_all, const size_t *rows,
+                               size_t n_rows, size_t **out, size_t *n_out, mm_error *err)
+{
+    size_t total = rows ? n_rows : mm_table_rows(t);
+    size_t *r = mm_alloc_array(total ? total : 1, sizeof *r);
+    if (!r) return mm_error_set(err, MM_ENOMEM, "out of memory");
+    size_t m = 0;
+    for (size_t i = 0; i < total; i++) {
+        size_t row = rows ? rows[i] : i;
+        if (y_all[row] >= 0) r[m++] = row;
+    }
+    *out = r;
+    *n_out = m;
+    return MM_OK;
+}
+
+static mm_status fit_labels(mm_pipeline *m, const mm_schema *s, const mm_table *t, int32_t **y_all,
+                            mm_error *err)
+{
+    if (s->target_col < 0) return mm_error_set(err, MM_EINVAL, "no target column given");
+    mm_status st = mm_target_encode(t, (size_t)s->target_col, &m->classes, &m->n_classes, y_all, err);
+    if (st) return st;
+    if (m->n_classes == 0)
+        return mm_error_set(err, MM_EFORMAT, "%s: the target column '%s' has no values",
+                            mm_table_source(t), s->cols[s->target_col].name);
+    if (m->n_classes == 1)
+        return mm_error_set(err, MM_EFORMAT,
+                            "%s: the target column '%s' has a single class ('%s'); need at least two",
+                            mm_table_source(t), s->cols[s->target_col].name, m->classes[0]);
+    return MM_OK;
+}
+
+mm_status mm_pipeline_fit(const mm_pipeline_params *p, const mm_schema *s, const mm_table *t,
+                          const size_t *rows, size_t n_rows, mm_pipeline **out,
+                          mm_data_report *report, mm_error *err)
+{
+    *out = NULL;
+    mm_data_report rep = {0};
+    mm_pipeline *m = mm_pipeline_alloc();
+    if (!m) return mm_error_set(err, MM_ENOMEM, "out of memory");
+    m->params = *p;
+    m->params.progress = NULL;
+    m->params.progress_user = NULL;
+    int32_t *y_all = NULL, *y = NULL;
+    size_t *train = NULL, n = 0;
+    mm_block *blocks = NULL;
+    mm_status st = fit_labels(m, s, t, &y_all, err);
+    if (!st) st = training_rows(t, y_all, rows, n_rows, &train, &n, err);
+    if (!st) {
+        rep.rows_total = rows ? n_rows : mm_table_rows(t);
+        rep.rows_no_target = rep.rows_total - n;
+        y = mm_alloc_array(n ? n : 1, sizeof *y);
+        m->prior = calloc(m->n_classes, sizeof *m->prior);
+        blocks = calloc(MM_XMAT_MAX_PARTS, sizeof *blocks);
+        if (!y || !m->prior || !blocks) st = mm_error_set(err, MM_ENOMEM, "out of memory");
+    }
+    if (!st) {
+        for (size_t i = 0; i < n; i++) {
+            y[i] = y_all[train[i]];
+            m->prior[y[i]] += 1.0 / (double)n;
+        }
+        m->n_train = n;
+        if (p->fusion == MM_FUSION_SINGLE && p->single[0] == '\0')
+            st = mm_error_set(err, MM_EINVAL, "single-block fusion needs a block name");
+    }
+    if (!st && p->progress) p->progress("fitting encoders", 0, 3, p->progress_user);
+    if (!st) st = mm_pl_fit_encoders(m, s, t, train, n, blocks, &rep, err);
+    if (!st && p->fusion == MM_FUSION_SINGLE) {
+        bool found = false;
+        for (size_t b = 0; b < m->n_blocks; b++) found |= strcmp(m->blocks[b].name, p->single) == 0;
+        if (!found) st = mm_error_set(err, MM_EINVAL, "no block named '%s'", p->single);
+    }
+    if (!st && p->progress) p->progress("fitting models", 1, 3, p->progress_user);
+    if (!st)
+        st = mm_pl_fit_models(m, blocks, n, y, p->fusion == MM_FUSION_EARLY,
+                              p->fusion != MM_FUSION_EARLY, err);
+    if (!st && p->progress) p->progress("fitting models", 3, 3, p->progress_user);
+    mm_blocks_free(blocks, MM_XMAT_MAX_PARTS);
+    free(y_all);
+    free(y);
+    free(train);
+    if (report) *report = rep;
+    if (st) {
+        mm_pipeline_free(m);
+        return st;
+    }
+    *out = m;
+    return MM_OK;
+}
+
+mm_status mm_pipeline_predict(const mm_pipeline *m, const mm_table *t, double *proba,
+                              mm_data_report *report, mm_error *err)
+{
+    size_t n = mm_table_rows(t);
+    mm_data_report rep = {0};
+    rep.rows_total = n;
+    size_t *rows = mm_alloc_array(n ? n : 1, sizeof *rows);
+    mm_block *blocks = calloc(m->n_blocks + 1, sizeof *blocks);
+    mm_status st = MM_OK;
+    if (!rows || !blocks) st = mm_error_set(err, MM_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && !st; i++) rows[i] = i;
+    if (!st) st = mm_pl_transform(m, t, rows, n, blocks, &rep, err);
+    if (!st) {
+        size_t which = 0;
+        if (m->params.fusion == MM_FUSION_SINGLE)
+            for (size_t b = 0; b < m->n_blocks; b++)
+                if (strcmp(m->blocks[b].name, m->params.single) == 0) which = b;
+        st = mm_pl_predict_blocks(m, blocks, n, m->params.fusion, which, proba, &rep, err);
+    }
+    mm_blocks_free(blocks, m->n_blocks + 1);
+    free(rows);
+    if (report) *report = rep;
+    return st;
+}
+
+mm_status mm_pipeline_extract(const mm_pipeline_params *p, const mm_schema *s, const mm_table *t,
+                              bool scale, mm_block **blocks_out, size_t *n_blocks,
+                              mm_data_report *report, mm_error *err)
+{
+    *blocks_out = NULL;
+    *n_blocks = 0;
+    mm_data_report rep = {0};
+    mm_pipeline *m = mm_pipeline_alloc();
+    size_t n = mm_table_rows(t);
+    size_t *rows = mm_alloc_array(n ? n : 1, sizeof *rows);
+    mm_block *blocks = calloc(MM_XMAT_MAX_PARTS, sizeof *blocks);
+    mm_status st = MM_OK;
+    if (!m || !rows || !blocks) st = mm_error_set(err, MM_ENOMEM, "out of memory");
+    if (!st) {
+        m->params = *p;
+        m->params.scale_blocks = scale;
+        for (size_t i = 0; i < n; i++) rows[i] = i;
+        rep.rows_total = n;
+        st = mm_pl_fit_encoders(m, s, t, rows, n, blocks, &rep, err);
+    }
+    size_t nb = m ? m->n_blocks : 0;
+    mm_pipeline_free(m);
+    free(rows);
+    if (report) *report = rep;
+    if (st) {
+        mm_blocks_free(blocks, MM_XMAT_MAX_PARTS);
+        return st;
+    }
+    *blocks_out = blocks;
+    *n_blocks = nb;
+    return MM_OK;
+}
