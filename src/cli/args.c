@@ -39,6 +39,8 @@ static const char *const help_common =
     "  --threads N              threads (0 = all cores)\n"
     "  --delimiter C            CSV field separator (,)\n"
     "  --json                   machine-readable output on stdout\n"
+    "  --save-oof FILE          (evaluate) write every model's out-of-fold class\n"
+    "                           probabilities per row as CSV\n"
     "  -q, --quiet              no progress bar or notes on stderr\n";
 
 void mm_cli_usage(FILE *f, const char *command)
@@ -299,6 +301,9 @@ int mm_cli_parse(mm_cli *c, int argc, char **argv)
         } else if (strcmp(a, "--save-config") == 0) {
             NEED_VALUE();
             c->save_config = v;
+        } else if (strcmp(a, "--save-oof") == 0) {
+            NEED_VALUE();
+            c->save_oof = v;
         } else if (strcmp(a, "--ordinal") == 0) {
             pp->categorical = MM_CAT_ORDINAL;
         } else if (strcmp(a, "--missing-indicator") == 0) {

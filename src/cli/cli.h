@@ -31,6 +31,7 @@ typedef struct mm_cli {
     bool no_infer;
     const char *config;
     const char *save_config;
+    const char *save_oof;
     /* params */
     mm_eval_params eval;
     const char *fusion;

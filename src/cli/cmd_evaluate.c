@@ -128,6 +128,34 @@ static void print_json(const mm_eval_params *p, const mm_schema *s, const mm_eva
     cJSON_Delete(j);
 }
 
+/* Out-of-fold probabilities: one line per (row, model). Rows are numbered
+ * among the evaluated rows (those with a target), in file order. */
+static int write_oof(const mm_cli *c, const mm_eval_result *r)
+{
+    FILE *f = fopen(c->save_oof, "wb");
+    if (!f) {
+        fprintf(stderr, "mmfuse: cannot write %s\n", c->save_oof);
+        return MM_EXIT_IO;
+    }
+    fprintf(f, "row,model,true,pred");
+    for (size_t k = 0; k < r->n_classes; k++) fprintf(f, ",proba_%zu", k);
+    fprintf(f, "\n");
+    for (size_t m = 0; m < r->n_results; m++) {
+        const mm_eval_row *row = &r->results[m];
+        const char *key = strcmp(row->kind, "single") == 0 ? r->block_names[m] : row->kind;
+        for (size_t i = 0; i < r->n_rows; i++) {
+            fprintf(f, "%zu,%s,%d,%d", i, key, r->y[i], row->oof_pred[i]);
+            for (size_t k = 0; k < r->n_classes; k++) fprintf(f, ",%.17g", row->oof_proba[i * r->n_classes + k]);
+            fprintf(f, "\n");
+        }
+    }
+    if (fclose(f) != 0) {
+        fprintf(stderr, "mmfuse: cannot write %s\n", c->save_oof);
+        return MM_EXIT_IO;
+    }
+    return 0;
+}
+
 int mm_cmd_evaluate(mm_cli *c)
 {
     if (c->n_positional != 1) {
@@ -160,9 +188,10 @@ int mm_cmd_evaluate(mm_cli *c)
         rc = mm_cli_fail(st, &err);
     } else {
         mm_cli_report(c, &r.report, "evaluation");
-        if (c->json) {
+        if (c->save_oof) rc = write_oof(c, &r);
+        if (!rc && c->json) {
             print_json(&c->eval, s, &r);
-        } else {
+        } else if (!rc) {
             printf("mmfuse evaluate %s\n\n", c->positional[0]);
             print_schema(s, &r);
             print_table(&c->eval, &r);
