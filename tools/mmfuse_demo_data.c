@@ -71,7 +71,7 @@ static void title(mm_rng *r, int cat, char *buf, size_t size)
     }
     size_t ng = 1 + pick(r, 2);
     for (size_t i = 0; i < ng; i++)
-        if (mm_rng_double(r) < 0.85) words[n++] = group_words[group_of[cat]][pick(r, 10)];
+        if (mm_rng_double(r) < 0.9) words[n++] = group_words[group_of[cat]][pick(r, 10)];
         else words[n++] = group_words[1 - group_of[cat]][pick(r, 10)];
     size_t nr = 1 + pick(r, 3);
     for (size_t i = 0; i < nr; i++) words[n++] = generic[pick(r, 16)];
@@ -127,10 +127,10 @@ int main(int argc, char **argv)
         /* price: weak group cue (electronics/kitchen dearer) */
         double price = exp(3.0 + 0.35 * (group_of[cat] == 0) + 0.8 * mm_rng_gauss(&r));
         /* weight: the side cue */
-        double weight = exp((side ? 0.55 : -0.55) + 0.75 * mm_rng_gauss(&r));
+        double weight = exp((side ? 0.7 : -0.7) + 0.6 * mm_rng_gauss(&r));
         double rating = 3.0 + 2.0 * mm_rng_double(&r);
         long reviews = (long)exp(3.5 + 1.2 * mm_rng_gauss(&r));
-        int warranty = mm_rng_double(&r) < (side ? 0.3 : 0.7);
+        int warranty = mm_rng_double(&r) < (side ? 0.25 : 0.75);
         const char *tier = tiers[pick(&r, 3)];
         static const double from_w[2][5] = {{0.45, 0.25, 0.1, 0.1, 0.1}, {0.1, 0.1, 0.4, 0.3, 0.1}};
         const char *from = origins[pick_weighted(&r, from_w[side], 5)];
