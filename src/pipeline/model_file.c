@@ -565,8 +565,9 @@ mm_status mm_pipeline_load(const char *path, mm_pipeline **out, mm_error *err)
     char hash[32];
     snprintf(hash, sizeof hash, "%016" PRIx64, mm_st_data_hash(f));
     if (strcmp(hash, sum) != 0) {
+        st = mm_error_set(err, MM_EFORMAT, "%s: model file is corrupt (checksum %s, expected %.20s)", path, hash, sum);
         mm_st_close(f);
-        return mm_error_set(err, MM_EFORMAT, "%s: model file is corrupt (checksum %s, expected %s)", path, hash, sum);
+        return st;
     }
     cJSON *h = cJSON_Parse(header);
     mm_pipeline *m = mm_pipeline_alloc();
