@@ -13,8 +13,11 @@
  *   The tabular block gathers every numeric and categorical column (mean
  *   imputation with an optional missing indicator; one-hot or ordinal
  *   categories). Each text column is its own TF-IDF block named
- *   "text:<column>". A block row is *present* when the row holds any value
- *   of the block's columns; absent rows are zeros in the values and only the
+ *   "text:<column>". Each image / audio column is its own block
+ *   "image:<column>" / "audio:<column>" from a per-file encoder (fileenc.h);
+ *   file paths are relative to the CSV's folder. A block row is *present*
+ *   when the row holds any value of the block's columns (for files: a file
+ *   the encoder could use); absent rows are zeros in the values and only the
  *   present flag says so.
  *
  * Honest evaluation
@@ -122,6 +125,9 @@ typedef struct mm_pipeline_params {
     char single[64];           /* block name for MM_FUSION_SINGLE            */
     int n_threads;             /* 0 = all cores                              */
     uint32_t seed;             /* 42                                         */
+    char cache_dir[512];       /* per-file feature cache ("" = none)          */
+    char audio_config[1024];   /* audio encoder parameters as JSON ("" = defaults) */
+    char image_config[1024];   /* image encoder parameters as JSON ("" = defaults) */
     mm_progress_fn progress;   /* may be NULL                                */
     void *progress_user;
 } mm_pipeline_params;
@@ -139,6 +145,10 @@ typedef struct mm_data_report {
     size_t numeric_unparsable;  /* numeric cells that were not numbers      */
     size_t unseen_categories;   /* categorical cells unseen at fit time     */
     size_t rows_no_modality;    /* late fusion rows with no block present   */
+    size_t files_failed;        /* files an encoder could not use (row's
+                                   modality then absent)                     */
+    size_t files_cached;        /* per-file vectors read from the cache     */
+    char file_error[256];       /* the first file failure, for the message  */
 } mm_data_report;
 
 /* Labels of the target column: distinct non-missing values, sorted
@@ -178,6 +188,9 @@ MM_API char *mm_pipeline_describe(const mm_pipeline *m);
 
 /* Encodes the table's blocks fitted on all rows (for `mmfuse extract`):
  * blocks[0..*n_blocks), scaled per block when `scale` is true. */
+/* Whether this build has an encoder for columns of that role (image, audio, video). */
+MM_API bool mm_file_encoder_available(mm_role role);
+
 MM_API mm_status mm_pipeline_extract(const mm_pipeline_params *p, const mm_schema *s,
                                      const mm_table *t, bool scale, mm_block **blocks,
                                      size_t *n_blocks, mm_data_report *report, mm_error *err);

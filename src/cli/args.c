@@ -1,5 +1,6 @@
 /* Command-line options, --config files, help text and exit codes. */
 #include "cli/cli.h"
+#include "pipeline/cache.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -13,6 +14,8 @@ static const char *const help_common =
     "  --numeric COLS           numbers: mean-imputed, standardized\n"
     "  --categorical COLS       categories: one-hot (or --ordinal)\n"
     "  --text COLS              free text: TF-IDF, one block per column\n"
+    "  --image COLS, --audio COLS  paths of image / audio files (relative to the\n"
+    "                           CSV's folder), one feature block per column\n"
     "  --id COLS                identifiers: not used as features (kept in predictions)\n"
     "  --ignore COLS            columns to leave out\n"
     "  --no-infer               use only the listed columns (default: infer the rest)\n"
@@ -37,6 +40,9 @@ static const char *const help_common =
     "  --folds N                cross-validation folds (5)\n"
     "  --seed N                 seed of the fold shuffle (42)\n"
     "  --threads N              threads (0 = all cores)\n"
+    "  --cache-dir DIR          where per-file features are cached (default\n"
+    "                           $MMFUSE_CACHE_DIR or ~/.cache/mmfuse/features)\n"
+    "  --no-cache               neither read nor write the feature cache\n"
     "  --delimiter C            CSV field separator (,)\n"
     "  --json                   machine-readable output on stdout\n"
     "  --save-oof FILE          (evaluate) write every model's out-of-fold class\n"
@@ -289,7 +295,8 @@ int mm_cli_parse(mm_cli *c, int argc, char **argv)
             NEED_VALUE();
             c->target = v;
         } else if (strcmp(a, "--numeric") == 0 || strcmp(a, "--categorical") == 0 || strcmp(a, "--text") == 0 ||
-                   strcmp(a, "--id") == 0 || strcmp(a, "--ignore") == 0) {
+                   strcmp(a, "--id") == 0 || strcmp(a, "--ignore") == 0 || strcmp(a, "--image") == 0 ||
+                   strcmp(a, "--audio") == 0 || strcmp(a, "--video") == 0) {
             NEED_VALUE();
             rc = add_names(c, v, (mm_role)mm_role_parse(a + 2), MM_SRC_FLAG);
         } else if (strcmp(a, "--no-infer") == 0) {
@@ -301,6 +308,13 @@ int mm_cli_parse(mm_cli *c, int argc, char **argv)
         } else if (strcmp(a, "--save-config") == 0) {
             NEED_VALUE();
             c->save_config = v;
+        } else if (strcmp(a, "--cache-dir") == 0) {
+            NEED_VALUE();
+            if (strlen(v) >= sizeof pp->cache_dir) return usage_error(c, "--cache-dir: path too long: %s", v);
+            snprintf(pp->cache_dir, sizeof pp->cache_dir, "%s", v);
+            c->no_cache = false;
+        } else if (strcmp(a, "--no-cache") == 0) {
+            c->no_cache = true;
         } else if (strcmp(a, "--save-oof") == 0) {
             NEED_VALUE();
             c->save_oof = v;
@@ -391,6 +405,13 @@ int mm_cli_parse(mm_cli *c, int argc, char **argv)
     if (c->target)
         for (size_t k = 0; k < c->n_names; k++)
             if (c->roles[k] == MM_ROLE_TARGET) c->roles[k] = MM_ROLE_TARGET;
+    if (c->no_cache) {
+        pp->cache_dir[0] = '\0';
+    } else if (!pp->cache_dir[0]) {
+        char buf[sizeof pp->cache_dir];
+        const char *d = mm_cache_default_dir(buf, sizeof buf);
+        if (d) snprintf(pp->cache_dir, sizeof pp->cache_dir, "%s", d);
+    }
     mm_tfidf_params tp = pp->tfidf;
     mm_error err = {0};
     if (mm_tfidf_params_check(&tp, &err) != MM_OK) return usage_error(c, "%s", err.msg);

@@ -44,6 +44,7 @@ typedef struct mm_cli {
     const char *block;
     bool quiet;
     bool progress;
+    bool no_cache;
     /* owned strings from --config / comma lists */
     char *owned[MM_CLI_MAX_NAMES];
     size_t n_owned;

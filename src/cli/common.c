@@ -30,7 +30,7 @@ int mm_cli_schema(const mm_cli *c, const mm_table *t, mm_schema **s)
     if (!c->quiet) {
         for (size_t j = 0; j < (*s)->n_cols; j++) {
             mm_role r = (*s)->cols[j].role;
-            if (r == MM_ROLE_IMAGE || r == MM_ROLE_AUDIO || r == MM_ROLE_VIDEO)
+            if ((r == MM_ROLE_IMAGE || r == MM_ROLE_AUDIO || r == MM_ROLE_VIDEO) && !mm_file_encoder_available(r))
                 fprintf(stderr, "mmfuse: note: column '%s' looks like %s files; this build has no %s encoder yet, so it is not used\n",
                         (*s)->cols[j].name, mm_role_name(r), mm_role_name(r));
         }
@@ -47,6 +47,9 @@ void mm_cli_report(const mm_cli *c, const mm_data_report *r, const char *what)
     if (r->numeric_unparsable)
         fprintf(stderr, "mmfuse: note: %zu numeric cells were not numbers and were treated as missing\n",
                 r->numeric_unparsable);
+    if (r->files_failed)
+        fprintf(stderr, "mmfuse: note: %zu files could not be used; those rows lack that modality (first: %s)\n",
+                r->files_failed, r->file_error);
     if (r->rows_no_modality)
         fprintf(stderr, "mmfuse: note: %zu rows had no modality present; late fusion gave them the class prior\n",
                 r->rows_no_modality);

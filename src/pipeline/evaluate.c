@@ -47,7 +47,7 @@ static size_t argmax(const double *p, size_t K)
  * the test rows into the out-of-fold arrays. */
 static mm_status run_fold(const mm_eval_params *p, const mm_schema *s, const mm_table *t,
                           mm_eval_result *r, const size_t *rows, const int32_t *fold, size_t f,
-                          mm_data_report *rep, mm_error *err)
+                          const mm_block *const *pre, mm_data_report *rep, mm_error *err)
 {
     size_t n = r->n_rows, K = r->n_classes, ntr = 0, nte = 0;
     size_t *tr = mm_alloc_array(n, sizeof *tr), *te = mm_alloc_array(n, sizeof *te);
@@ -71,6 +71,7 @@ static mm_status run_fold(const mm_eval_params *p, const mm_schema *s, const mm_
         }
     }
     m->params = p->pipeline;
+    m->pre_blocks = pre;
     m->n_classes = K;
     m->prior = calloc(K, sizeof *m->prior);
     proba = mm_alloc_array(nte * K + 1, sizeof *proba);
@@ -187,6 +188,7 @@ mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_tabl
     int32_t *y_all = NULL, *fold = NULL;
     size_t *rows = NULL;
     mm_block *blocks = NULL;
+    const mm_block **pre = NULL;
     size_t nb = 0;
     if (s->target_col < 0) return mm_error_set(err, MM_EINVAL, "no target column given");
     mm_status st = mm_target_encode(t, (size_t)s->target_col, &r->classes, &r->n_classes, &y_all, err);
@@ -228,6 +230,21 @@ mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_tabl
     if (st) goto done;
     r->report.numeric_unparsable = all_rep.numeric_unparsable;
     st = setup_results(r, blocks, nb, err);
+    /* per-file blocks need no fitting: computed once above, shared by the folds */
+    pre = calloc(s->n_cols + 1, sizeof *pre);
+    if (!st && !pre) st = mm_error_set(err, MM_ENOMEM, "out of memory");
+    for (size_t j = 0, b = 0; j < s->n_cols && !st; j++) {
+        mm_role role = s->cols[j].role;
+        if (!((role == MM_ROLE_IMAGE || role == MM_ROLE_AUDIO || role == MM_ROLE_VIDEO) && mm_file_encoder_available(role)))
+            continue;
+        while (b < nb && blocks[b].modality != MM_MOD_IMAGE && blocks[b].modality != MM_MOD_AUDIO &&
+               blocks[b].modality != MM_MOD_VIDEO)
+            b++;
+        pre[j] = &blocks[b++];
+    }
+    r->report.files_failed = all_rep.files_failed;
+    r->report.files_cached = all_rep.files_cached;
+    memcpy(r->report.file_error, all_rep.file_error, sizeof r->report.file_error);
     for (size_t f = 0; f < p->n_folds && !st; f++) {
         if (p->pipeline.progress &&
             !p->pipeline.progress("cross-validation", f, p->n_folds, p->pipeline.progress_user)) {
@@ -235,7 +252,7 @@ mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_tabl
             break;
         }
         mm_data_report fold_rep = {0};
-        st = run_fold(p, s, t, r, rows, fold, f, &fold_rep, err);
+        st = run_fold(p, s, t, r, rows, fold, f, pre, &fold_rep, err);
         r->report.rows_no_modality += fold_rep.rows_no_modality;
         r->report.unseen_categories += fold_rep.unseen_categories;
     }
@@ -243,6 +260,7 @@ mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_tabl
         p->pipeline.progress("cross-validation", p->n_folds, p->n_folds, p->pipeline.progress_user);
     if (!st) st = summarize(r, err);
 done:
+    free(pre);
     mm_blocks_free(blocks, MM_XMAT_MAX_PARTS);
     free(y_all);
     free(rows);

@@ -56,6 +56,34 @@ mm_status mm_text_enc_transform(const mm_text_enc *e, const mm_table *t, const s
                                 size_t n, mm_block *out, mm_error *err);
 void mm_text_enc_free(mm_text_enc *e);
 
+/* ------------------------------------------------------------ files */
+
+#include "mmfuse/fileenc.h"
+
+typedef struct mm_file_opts {
+    const char *base_dir;  /* relative paths are resolved against it         */
+    const char *cache_dir; /* NULL = no cache                                 */
+    int n_threads;
+    mm_progress_fn progress;
+    void *progress_user;
+} mm_file_opts;
+
+typedef struct mm_file_col {
+    char *column;
+    mm_role role;
+    mm_file_encoder *enc;  /* owned                                           */
+    const mm_block *pre;   /* evaluate: the block over every table row,
+                              computed once and shared by the folds           */
+} mm_file_col;
+
+/* Encodes the files of rows of column into a dense block (see enc_file.c). */
+mm_status mm_file_block(const mm_file_encoder *e, const char *column, mm_role role, const mm_table *t,
+                        const size_t *rows, size_t n, const mm_file_opts *o, mm_block *out,
+                        mm_data_report *rep, mm_error *err);
+/* Creates the encoder for a role from its JSON config ("" = defaults);
+ * MM_EUNSUPPORTED when this build has none (registry.c). */
+mm_status mm_file_encoder_create(mm_role role, const char *config, mm_file_encoder **out, mm_error *err);
+
 /* ------------------------------------------------------------ pipeline */
 
 typedef struct mm_block_info {
@@ -81,7 +109,12 @@ struct mm_pipeline {
     mm_tab_enc tab;
     size_t n_text;
     mm_text_enc *text;
-    /* blocks: the tabular block first (when present), then text columns */
+    size_t n_file;
+    mm_file_col *files;
+    const mm_block *const *pre_blocks; /* evaluate only: per schema column, the
+                                          precomputed file block or NULL     */
+    /* blocks: the tabular block first (when present), then text columns,
+       then file columns */
     size_t n_blocks;
     mm_block_info *blocks;
     /* models */

@@ -6,6 +6,7 @@
  *                       classes, n_train, columns [{name, role}], params,
  *                       tabular {numeric [{name, indicator}],
  *                       categorical [{name, n}]}, text [{column, n_terms}],
+ *                       files [{column, role, kind, config, dim}],
  *                       blocks [{name, modality, dim, scaled}],
  *                       models {early, single [bool per block]}
  *     "mmfuse.checksum" xxHash64 of the tensor data, 16 hex digits
@@ -110,6 +111,8 @@ static cJSON *params_json(const mm_pipeline_params *p)
     cJSON_AddStringToObject(o, "fusion", fusion);
     cJSON_AddStringToObject(o, "single", p->single);
     cJSON_AddNumberToObject(o, "seed", p->seed);
+    cJSON_AddStringToObject(o, "audio_config", p->audio_config);
+    cJSON_AddStringToObject(o, "image_config", p->image_config);
     return o;
 }
 
@@ -152,6 +155,16 @@ static char *header_json(const mm_pipeline *m)
         cJSON_AddStringToObject(c, "column", m->text[j].column);
         cJSON_AddNumberToObject(c, "n_terms", (double)mm_tfidf_n_terms(m->text[j].tfidf));
         cJSON_AddItemToArray(text, c);
+    }
+    cJSON *files = cJSON_AddArrayToObject(h, "files");
+    for (size_t j = 0; j < m->n_file; j++) {
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddStringToObject(c, "column", m->files[j].column);
+        cJSON_AddStringToObject(c, "role", mm_role_name(m->files[j].role));
+        cJSON_AddStringToObject(c, "kind", m->files[j].enc->kind);
+        cJSON_AddStringToObject(c, "config", m->files[j].enc->config);
+        cJSON_AddNumberToObject(c, "dim", (double)m->files[j].enc->dim);
+        cJSON_AddItemToArray(files, c);
     }
     cJSON *blocks = cJSON_AddArrayToObject(h, "blocks");
     cJSON *models = cJSON_AddObjectToObject(h, "models");
@@ -376,6 +389,11 @@ static mm_status parse_params(loader *L, const cJSON *o, mm_pipeline_params *p)
     else if (strcmp(fusion->valuestring, "single") == 0) p->fusion = MM_FUSION_SINGLE;
     else return bad(L, "unknown fusion");
     snprintf(p->single, sizeof p->single, "%s", single->valuestring);
+    const cJSON *ac = get(o, "audio_config", cJSON_String), *ic = get(o, "image_config", cJSON_String);
+    if (!ac || !ic || strlen(ac->valuestring) >= sizeof p->audio_config || strlen(ic->valuestring) >= sizeof p->image_config)
+        return bad(L, "bad encoder configs");
+    snprintf(p->audio_config, sizeof p->audio_config, "%s", ac->valuestring);
+    snprintf(p->image_config, sizeof p->image_config, "%s", ic->valuestring);
     return MM_OK;
 }
 
@@ -449,12 +467,48 @@ static mm_status load_text(loader *L, mm_pipeline *m, const cJSON *text)
     return MM_OK;
 }
 
+static mm_status load_files(loader *L, mm_pipeline *m, const cJSON *files)
+{
+    size_t nf = (size_t)cJSON_GetArraySize(files);
+    m->files = calloc(nf + 1, sizeof *m->files);
+    if (!m->files) return mm_error_set(L->err, MM_ENOMEM, "out of memory");
+    for (size_t j = 0; j < nf; j++) {
+        const cJSON *c = cJSON_GetArrayItem(files, (int)j);
+        const cJSON *role = get(c, "role", cJSON_String), *kind = get(c, "kind", cJSON_String);
+        const cJSON *config = get(c, "config", cJSON_String);
+        size_t dim;
+        int r = role ? mm_role_parse(role->valuestring) : -1;
+        char *col = dup_str(c, "column");
+        if (!col || !kind || !config || !get_size(c, "dim", 1u << 30, &dim) ||
+            !(r == MM_ROLE_IMAGE || r == MM_ROLE_AUDIO || r == MM_ROLE_VIDEO)) {
+            free(col);
+            return bad(L, "file column entry");
+        }
+        mm_file_col *f = &m->files[j];
+        f->column = col;
+        f->role = (mm_role)r;
+        m->n_file = j + 1;
+        const char *cfg = r == MM_ROLE_AUDIO ? m->params.audio_config : r == MM_ROLE_IMAGE ? m->params.image_config : "";
+        mm_status st = mm_file_encoder_create(f->role, cfg, &f->enc, L->err);
+        if (st) {
+            mm_error_prefix(L->err, "%s: the model needs a %s encoder for column '%s'", L->path, kind->valuestring, col);
+            return st;
+        }
+        if (strcmp(f->enc->kind, kind->valuestring) != 0 || strcmp(f->enc->config, config->valuestring) != 0 ||
+            f->enc->dim != dim)
+            return mm_error_set(L->err, MM_EUNSUPPORTED,
+                                "%s: column '%s' was encoded by %s %s; this build's encoder differs (%s %s)", L->path,
+                                col, kind->valuestring, config->valuestring, f->enc->kind, f->enc->config);
+    }
+    return MM_OK;
+}
+
 static mm_status load_blocks(loader *L, mm_pipeline *m, const cJSON *blocks, const cJSON *models)
 {
     size_t nb = (size_t)cJSON_GetArraySize(blocks);
     const cJSON *single = get(models, "single", cJSON_Array);
     bool early = false;
-    if (nb != (m->has_tab ? 1 : 0) + m->n_text || nb == 0 || nb > MM_XMAT_MAX_PARTS || !single ||
+    if (nb != (m->has_tab ? 1 : 0) + m->n_text + m->n_file || nb == 0 || nb > MM_XMAT_MAX_PARTS || !single ||
         (size_t)cJSON_GetArraySize(single) != nb || !get_bool(models, "early", &early))
         return bad(L, "blocks do not match the encoders");
     m->blocks = calloc(nb, sizeof *m->blocks);
@@ -469,11 +523,21 @@ static mm_status load_blocks(loader *L, mm_pipeline *m, const cJSON *blocks, con
         bool scaled;
         if (!name || !mod || !get_size(c, "dim", 1u << 30, &dim) || !get_bool(c, "scaled", &scaled))
             return bad(L, "block entry");
-        size_t expect = (m->has_tab && b == 0) ? m->tab.dim
-                                               : mm_tfidf_n_terms(m->text[b - (m->has_tab ? 1 : 0)].tfidf);
+        size_t first_text = m->has_tab ? 1 : 0, first_file = first_text + m->n_text, expect;
+        mm_modality modality;
+        if (b < first_text) {
+            expect = m->tab.dim;
+            modality = MM_MOD_TABULAR;
+        } else if (b < first_file) {
+            expect = mm_tfidf_n_terms(m->text[b - first_text].tfidf);
+            modality = MM_MOD_TEXT;
+        } else {
+            expect = m->files[b - first_file].enc->dim;
+            modality = m->files[b - first_file].enc->modality;
+        }
         if (dim != expect) return bad(L, "block dimension does not match its encoder");
         snprintf(m->blocks[b].name, sizeof m->blocks[b].name, "%s", name->valuestring);
-        m->blocks[b].modality = (m->has_tab && b == 0) ? MM_MOD_TABULAR : MM_MOD_TEXT;
+        m->blocks[b].modality = modality;
         m->blocks[b].dim = dim;
         total += dim;
         char tn[64];
@@ -484,7 +548,7 @@ static mm_status load_blocks(loader *L, mm_pipeline *m, const cJSON *blocks, con
             st = read_f64(L, tn, dim, &mean);
             snprintf(tn, sizeof tn, "block.%zu.scale", b);
             if (!st) st = read_f64(L, tn, dim, &scale);
-            bool centered = m->blocks[b].modality == MM_MOD_TABULAR;
+            bool centered = m->blocks[b].modality != MM_MOD_TEXT;
             if (!st) st = mm_scaler_from_parts(dim, centered, mean, NULL, scale, &m->blocks[b].scaler, L->err);
             free(mean);
             free(scale);
@@ -509,9 +573,9 @@ static mm_status load_header(loader *L, mm_pipeline *m, const cJSON *h)
     const cJSON *classes = get(h, "classes", cJSON_Array), *cols = get(h, "columns", cJSON_Array);
     const cJSON *params = get(h, "params", cJSON_Object), *tab = get(h, "tabular", cJSON_Object);
     const cJSON *text = get(h, "text", cJSON_Array), *blocks = get(h, "blocks", cJSON_Array);
-    const cJSON *models = get(h, "models", cJSON_Object);
+    const cJSON *models = get(h, "models", cJSON_Object), *files = get(h, "files", cJSON_Array);
     m->target_name = dup_str(h, "target");
-    if (!classes || !cols || !params || !tab || !text || !blocks || !models || !m->target_name ||
+    if (!classes || !cols || !params || !tab || !text || !blocks || !models || !files || !m->target_name ||
         !get_size(h, "n_train", SIZE_MAX / 2, &n_train))
         return bad(L, "header lacks a required field");
     m->n_train = n_train;
@@ -546,6 +610,7 @@ static mm_status load_header(loader *L, mm_pipeline *m, const cJSON *h)
     m->has_tab = has_tab;
     if (has_tab && (st = load_tabular(L, m, tab))) return st;
     if ((st = load_text(L, m, text))) return st;
+    if ((st = load_files(L, m, files))) return st;
     return load_blocks(L, m, blocks, models);
 }
 

@@ -45,6 +45,11 @@ void mm_pipeline_free(mm_pipeline *m)
     mm_tab_free(&m->tab);
     for (size_t j = 0; j < m->n_text; j++) mm_text_enc_free(&m->text[j]);
     free(m->text);
+    for (size_t j = 0; j < m->n_file; j++) {
+        free(m->files[j].column);
+        mm_file_encoder_free(m->files[j].enc);
+    }
+    free(m->files);
     for (size_t b = 0; b < m->n_blocks; b++) {
         mm_scaler_free(m->blocks[b].scaler);
         if (m->single) mm_logreg_free(m->single[b]);
@@ -89,19 +94,58 @@ static mm_status copy_schema(mm_pipeline *m, const mm_schema *s, mm_error *err)
     return MM_OK;
 }
 
+/* The folder of the table's CSV (for relative file paths). */
+static void table_dir(const mm_table *t, char *buf, size_t size)
+{
+    const char *src = mm_table_source(t), *slash = strrchr(src, '/');
+    if (!slash) snprintf(buf, size, ".");
+    else if (slash == src) snprintf(buf, size, "/");
+    else snprintf(buf, size, "%.*s", (int)(slash - src), src);
+}
+
+/* Blocks of the file columns for rows, into blocks[0..n_file). */
+static mm_status file_blocks(const mm_pipeline *m, const mm_table *t, const size_t *rows, size_t n,
+                             mm_block *blocks, mm_data_report *rep, mm_error *err)
+{
+    char dir[4096];
+    table_dir(t, dir, sizeof dir);
+    mm_file_opts o = {dir, m->params.cache_dir[0] ? m->params.cache_dir : NULL, m->params.n_threads,
+                      m->params.progress, m->params.progress_user};
+    for (size_t j = 0; j < m->n_file; j++) {
+        const mm_file_col *f = &m->files[j];
+        mm_block *b = &blocks[j];
+        mm_status st;
+        if (f->pre) {
+            memset(b, 0, sizeof *b);
+            *b = (mm_block){.modality = f->pre->modality, .rows = n, .dim = f->pre->dim};
+            snprintf(b->name, sizeof b->name, "%s", f->pre->name);
+            st = mm_mat_take_rows(&f->pre->dense, rows, n, &b->dense, err);
+            b->present = malloc(n ? n : 1);
+            if (!st && !b->present) st = mm_error_set(err, MM_ENOMEM, "out of memory");
+            for (size_t i = 0; i < n && !st; i++) b->present[i] = f->pre->present[rows[i]];
+        } else {
+            st = mm_file_block(f->enc, f->column, f->role, t, rows, n, &o, b, rep, err);
+        }
+        if (st) return st;
+    }
+    return MM_OK;
+}
+
 mm_status mm_pl_fit_encoders(mm_pipeline *m, const mm_schema *s, const mm_table *t,
                              const size_t *rows, size_t n, mm_block *blocks, mm_data_report *rep,
                              mm_error *err)
 {
     mm_status st = copy_schema(m, s, err);
     if (st) return st;
-    size_t n_tab = 0, n_text = 0;
+    size_t n_tab = 0, n_text = 0, n_file = 0;
     for (size_t j = 0; j < s->n_cols; j++) {
-        n_tab += s->cols[j].role == MM_ROLE_NUMERIC || s->cols[j].role == MM_ROLE_CATEGORICAL;
-        n_text += s->cols[j].role == MM_ROLE_TEXT;
+        mm_role r = s->cols[j].role;
+        n_tab += r == MM_ROLE_NUMERIC || r == MM_ROLE_CATEGORICAL;
+        n_text += r == MM_ROLE_TEXT;
+        n_file += (r == MM_ROLE_IMAGE || r == MM_ROLE_AUDIO || r == MM_ROLE_VIDEO) && mm_file_encoder_available(r);
     }
     m->has_tab = n_tab > 0;
-    m->n_blocks = (m->has_tab ? 1 : 0) + n_text;
+    m->n_blocks = (m->has_tab ? 1 : 0) + n_text + n_file;
     if (m->n_blocks == 0)
         return mm_error_set(err, MM_EINVAL,
                             "no feature columns: give --numeric, --categorical or --text columns");
@@ -110,7 +154,8 @@ mm_status mm_pl_fit_encoders(mm_pipeline *m, const mm_schema *s, const mm_table 
                             m->n_blocks, MM_XMAT_MAX_PARTS);
     m->blocks = calloc(m->n_blocks, sizeof *m->blocks);
     m->text = calloc(n_text + 1, sizeof *m->text);
-    if (!m->blocks || !m->text) return mm_error_set(err, MM_ENOMEM, "out of memory");
+    m->files = calloc(n_file + 1, sizeof *m->files);
+    if (!m->blocks || !m->text || !m->files) return mm_error_set(err, MM_ENOMEM, "out of memory");
     size_t b = 0;
     if (m->has_tab) {
         st = mm_tab_fit(&m->tab, s, t, rows, n, m->params.categorical, m->params.missing_indicator, err);
@@ -128,6 +173,22 @@ mm_status mm_pl_fit_encoders(mm_pipeline *m, const mm_schema *s, const mm_table 
         m->n_text++;
         b++;
     }
+    for (size_t j = 0; j < s->n_cols; j++) {
+        mm_role r = s->cols[j].role;
+        if (!((r == MM_ROLE_IMAGE || r == MM_ROLE_AUDIO || r == MM_ROLE_VIDEO) && mm_file_encoder_available(r)))
+            continue;
+        mm_file_col *f = &m->files[m->n_file];
+        const char *cfg = r == MM_ROLE_AUDIO ? m->params.audio_config : r == MM_ROLE_IMAGE ? m->params.image_config : "";
+        f->role = r;
+        f->column = strdup(s->cols[j].name);
+        if (!f->column) return mm_error_set(err, MM_ENOMEM, "out of memory");
+        m->n_file++;
+        st = mm_file_encoder_create(r, cfg, &f->enc, err);
+        if (st) return st;
+        f->pre = m->pre_blocks ? m->pre_blocks[j] : NULL;
+    }
+    st = file_blocks(m, t, rows, n, blocks + b, rep, err);
+    if (st) return st;
     for (b = 0; b < m->n_blocks; b++) {
         snprintf(m->blocks[b].name, sizeof m->blocks[b].name, "%s", blocks[b].name);
         m->blocks[b].modality = blocks[b].modality;
@@ -157,6 +218,8 @@ mm_status mm_pl_transform(const mm_pipeline *m, const mm_table *t, const size_t 
         st = mm_text_enc_transform(&m->text[j], t, rows, n, &blocks[b++], err);
         if (st) return st;
     }
+    st = file_blocks(m, t, rows, n, blocks + b, rep, err);
+    if (st) return st;
     for (b = 0; b < m->n_blocks; b++) {
         st = scale_block(m->blocks[b].scaler, &blocks[b], err);
         if (st) return st;
