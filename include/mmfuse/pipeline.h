@@ -5,8 +5,10 @@
  *
  * The flow (DESIGN.md):
  *   table -> schema -> encoders (one per block) -> blocks -> per-block scaler
- *         -> fusion (single block | early: concatenate | late: average
- *            per-block probabilities over the blocks present in each row)
+ *         -> missing-modality step per block (zero | mean | flag | remove)
+ *         -> fusion (single block | early: concatenate | late: average,
+ *            weighted or stacked per-block probabilities over the blocks
+ *            present in each row)
  *         -> logistic regression -> probabilities
  *
  * Blocks
@@ -106,10 +108,16 @@ MM_API mm_role mm_infer_role(const mm_table *t, size_t col, char *why, size_t wh
 typedef enum mm_cat_encoding { MM_CAT_ONEHOT = 0, MM_CAT_ORDINAL } mm_cat_encoding;
 
 typedef enum mm_fusion {
-    MM_FUSION_EARLY = 0,    /* concatenate scaled blocks, one model        */
-    MM_FUSION_LATE_AVERAGE, /* one model per block, average probabilities  */
-    MM_FUSION_SINGLE        /* one block alone (mm_pipeline_params.single) */
+    MM_FUSION_EARLY = 0,     /* concatenate scaled blocks, one model        */
+    MM_FUSION_LATE_AVERAGE,  /* one model per block, average probabilities  */
+    MM_FUSION_SINGLE,        /* one block alone (mm_pipeline_params.single) */
+    MM_FUSION_LATE_WEIGHTED, /* weighted average (late_weights)             */
+    MM_FUSION_LATE_STACKED   /* meta logistic regression on per-block
+                                out-of-fold probabilities + present flags   */
 } mm_fusion;
+
+/* "early", "late:average", "single", "late:weighted", "late:stacked". */
+MM_API const char *mm_fusion_name(mm_fusion f);
 
 typedef struct mm_pipeline_params {
     mm_tfidf_params tfidf;     /* the article's: max_features 500, (1,2)-grams,
@@ -122,6 +130,12 @@ typedef struct mm_pipeline_params {
     mm_logreg_params logreg;   /* C 1, max_iter 500, tol 1e-4                 */
     bool balanced;             /* class_weight='balanced' (false)            */
     mm_fusion fusion;          /* MM_FUSION_EARLY                            */
+    mm_missing missing;        /* missing-modality strategy of every block
+                                  (MM_MISSING_FLAG: zero + a present flag)   */
+    char missing_per_block[512]; /* overrides: "image:photo=mean,text:title=zero" */
+    char late_weights[512];    /* late:weighted: "auto" (each block's inner-CV
+                                  accuracy) or "tabular=1,text:title=2"      */
+    size_t inner_folds;        /* inner CV of stacking / auto weights (5)    */
     char single[64];           /* block name for MM_FUSION_SINGLE            */
     int n_threads;             /* 0 = all cores                              */
     uint32_t seed;             /* 42                                         */
@@ -145,6 +159,7 @@ typedef struct mm_data_report {
     size_t numeric_unparsable;  /* numeric cells that were not numbers      */
     size_t unseen_categories;   /* categorical cells unseen at fit time     */
     size_t rows_no_modality;    /* late fusion rows with no block present   */
+    size_t rows_removed;        /* training rows dropped by the remove strategy */
     size_t files_failed;        /* files an encoder could not use (row's
                                    modality then absent)                     */
     size_t files_cached;        /* per-file vectors read from the cache     */
@@ -199,7 +214,8 @@ MM_API mm_status mm_pipeline_extract(const mm_pipeline_params *p, const mm_schem
 
 typedef struct mm_eval_row {
     char name[96];         /* "tabular only", "early fusion (concat)", ... */
-    char kind[24];         /* "single", "early", "late:average"            */
+    char kind[24];         /* "single", "early", "late:average", ...       */
+    mm_fusion fusion;
     size_t dims;
     double acc_mean, acc_std; /* over folds (population std)               */
     double macro_f1;       /* on the pooled out-of-fold predictions         */
@@ -228,6 +244,8 @@ typedef struct mm_eval_params {
     mm_pipeline_params pipeline;
     size_t n_folds;        /* 5                                            */
     bool shuffle;          /* true (seeded by pipeline.seed)                */
+    bool stacking;         /* also evaluate late:weighted (auto weights) and
+                              late:stacked, which need an inner CV (true)    */
 } mm_eval_params;
 
 MM_API mm_eval_params mm_eval_params_default(void);

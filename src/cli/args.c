@@ -28,6 +28,14 @@ static const char *const help_common =
     "  --ordinal                categories as one ordinal column (unseen -> -1)\n"
     "  --missing-indicator      add a 0/1 column for numeric columns with gaps\n"
     "  --no-scale               do not standardize blocks\n"
+    "  --missing STRATEGY       rows lacking a modality: zero, mean (of present\n"
+    "                           training rows), flag (zero + a <block>_present\n"
+    "                           column; default), remove (train without them);\n"
+    "                           per block: --missing image:photo=mean,text:t=zero\n"
+    "  --late-weights W         late:weighted weights: auto (each block's inner-CV\n"
+    "                           accuracy; default) or tabular=1,text:title=2\n"
+    "  --inner-folds N          inner CV of stacking and auto weights (5)\n"
+    "  --no-stacking            (evaluate) skip the weighted and stacked rows\n"
     "  --max-features N         TF-IDF vocabulary size (500; 0 = all terms)\n"
     "  --ngram LO,HI            TF-IDF n-gram range (1,2)\n"
     "  --stop-words english|none  (english)\n"
@@ -60,7 +68,7 @@ void mm_cli_usage(FILE *f, const char *command)
                 "commands:\n"
                 "  evaluate DATA.csv --target COL    compare each modality alone with early and\n"
                 "                                    late fusion, by stratified cross-validation\n"
-                "  train DATA.csv --target COL -o MODEL.mmf [--fusion early|late|single:BLOCK]\n"
+                "  train DATA.csv --target COL -o MODEL.mmf [--fusion KIND]\n"
                 "  predict MODEL.mmf NEW.csv [-o OUT.csv] [--proba]\n"
                 "  extract DATA.csv -o FEATURES.npy [--scale] [--block NAME]\n"
                 "  inspect MODEL.mmf\n"
@@ -85,8 +93,9 @@ void mm_cli_usage(FILE *f, const char *command)
         fprintf(f, "usage: mmfuse train DATA.csv --target COL -o MODEL.mmf [options]\n\n"
                    "Fits the pipeline on every row with a target and writes one model file.\n"
                    "  -o, --output FILE        the model file (required)\n"
-                   "  --fusion KIND            early (default), late (average of per-block\n"
-                   "                           models), or single:BLOCK (e.g. single:tabular)\n\n%s",
+                   "  --fusion KIND            early (default), late:average (or late),\n"
+                   "                           late:weighted, late:stacked, or single:BLOCK\n"
+                   "                           (e.g. single:tabular)\n\n%s",
                 help_common);
     } else if (strcmp(command, "predict") == 0) {
         fprintf(f, "usage: mmfuse predict MODEL.mmf NEW.csv [-o OUT.csv] [--proba]\n\n"
@@ -318,6 +327,26 @@ int mm_cli_parse(mm_cli *c, int argc, char **argv)
         } else if (strcmp(a, "--save-oof") == 0) {
             NEED_VALUE();
             c->save_oof = v;
+        } else if (strcmp(a, "--missing") == 0) {
+            NEED_VALUE();
+            if (strchr(v, '=')) {
+                if (strlen(v) >= sizeof pp->missing_per_block) return usage_error(c, "--missing: too long: %s", v);
+                snprintf(pp->missing_per_block, sizeof pp->missing_per_block, "%s", v);
+            } else {
+                int m = mm_missing_parse(v);
+                if (m < 0) return usage_error(c, "--missing: '%s' (use zero, mean, flag or remove)", v);
+                pp->missing = (mm_missing)m;
+            }
+        } else if (strcmp(a, "--late-weights") == 0) {
+            NEED_VALUE();
+            if (strlen(v) >= sizeof pp->late_weights) return usage_error(c, "--late-weights: too long: %s", v);
+            snprintf(pp->late_weights, sizeof pp->late_weights, "%s", v);
+        } else if (strcmp(a, "--inner-folds") == 0) {
+            NEED_VALUE();
+            if (!parse_long(v, 2, 100, &n)) return usage_error(c, "--inner-folds: '%s' is not a count from 2 to 100", v);
+            pp->inner_folds = (size_t)n;
+        } else if (strcmp(a, "--no-stacking") == 0) {
+            c->eval.stacking = false;
         } else if (strcmp(a, "--ordinal") == 0) {
             pp->categorical = MM_CAT_ORDINAL;
         } else if (strcmp(a, "--missing-indicator") == 0) {

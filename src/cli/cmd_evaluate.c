@@ -41,12 +41,12 @@ static void print_table(const mm_eval_params *p, const mm_eval_result *r)
            "(C=%g, max_iter=%d%s); every encoder, scaler and model refit inside each training fold\n\n",
            r->n_folds, p->shuffle ? "shuffled" : "in order", p->pipeline.seed, r->n_rows, p->pipeline.logreg.C,
            p->pipeline.logreg.max_iter, p->pipeline.balanced ? ", balanced" : "");
-    printf("%-30s %8s   %-15s  %8s  %8s\n", "model", "features", "accuracy", "macro-F1", "log loss");
+    printf("%-38s %8s   %-15s  %8s  %8s\n", "model", "features", "accuracy", "macro-F1", "log loss");
     for (size_t i = 0; i < r->n_results; i++) {
         const mm_eval_row *row = &r->results[i];
         char acc[32];
         snprintf(acc, sizeof acc, "%.3f ± %.3f", row->acc_mean, row->acc_std);
-        printf("%-30s %8zu   %-16s %8.3f  %8.3f\n", row->name, row->dims, acc, row->macro_f1, row->log_loss);
+        printf("%-38s %8zu   %-16s %8.3f  %8.3f\n", row->name, row->dims, acc, row->macro_f1, row->log_loss);
     }
     printf("\n");
     if (r->best_single >= 0) {

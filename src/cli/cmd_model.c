@@ -11,11 +11,15 @@ static int parse_fusion(const char *s, mm_pipeline_params *p)
         p->fusion = MM_FUSION_EARLY;
     } else if (strcmp(s, "late") == 0 || strcmp(s, "late:average") == 0) {
         p->fusion = MM_FUSION_LATE_AVERAGE;
+    } else if (strcmp(s, "late:weighted") == 0) {
+        p->fusion = MM_FUSION_LATE_WEIGHTED;
+    } else if (strcmp(s, "late:stacked") == 0) {
+        p->fusion = MM_FUSION_LATE_STACKED;
     } else if (strncmp(s, "single:", 7) == 0 && s[7]) {
         p->fusion = MM_FUSION_SINGLE;
         snprintf(p->single, sizeof p->single, "%s", s + 7);
     } else {
-        fprintf(stderr, "mmfuse train: --fusion '%s' (use early, late, or single:BLOCK)\n", s);
+        fprintf(stderr, "mmfuse train: --fusion '%s' (use early, late:average, late:weighted, late:stacked or single:BLOCK)\n", s);
         return MM_EXIT_USAGE;
     }
     return 0;

@@ -15,6 +15,7 @@ mm_eval_params mm_eval_params_default(void)
     p.pipeline = mm_pipeline_params_default();
     p.n_folds = 5;
     p.shuffle = true;
+    p.stacking = true;
     return p;
 }
 
@@ -82,11 +83,11 @@ static mm_status run_fold(const mm_eval_params *p, const mm_schema *s, const mm_
     for (size_t i = 0; i < ntr; i++) m->prior[ytr[i]] += 1.0 / (double)ntr;
     st = mm_pl_fit_encoders(m, s, t, tr, ntr, btr, rep, err);
     if (!st) st = mm_pl_transform(m, t, te, nte, bte, rep, err);
-    if (!st) st = mm_pl_fit_models(m, btr, ntr, ytr, true, true, err);
+    if (!st) st = mm_pl_fit_models(m, btr, ntr, ytr, true, true, rep, err);
+    if (!st && r->n_results > m->n_blocks + 2) st = mm_pl_fit_late(m, s, t, tr, ytr, ntr, true, true, err);
     for (size_t ri = 0; ri < r->n_results && !st; ri++) {
         mm_eval_row *row = &r->results[ri];
-        mm_fusion kind = ri < m->n_blocks ? MM_FUSION_SINGLE
-                         : strcmp(row->kind, "early") == 0 ? MM_FUSION_EARLY : MM_FUSION_LATE_AVERAGE;
+        mm_fusion kind = row->fusion;
         mm_data_report *fold_rep = kind == MM_FUSION_LATE_AVERAGE ? rep : NULL;
         st = mm_pl_predict_blocks(m, bte, nte, kind, ri, proba, fold_rep, err);
         if (st) break;
@@ -112,13 +113,14 @@ done:
     return st;
 }
 
-static mm_status setup_results(mm_eval_result *r, const mm_block *blocks, size_t nb, mm_error *err)
+static mm_status setup_results(mm_eval_result *r, const mm_pipeline_params *p, const mm_block *blocks, size_t nb,
+                               bool stacking, mm_error *err)
 {
     r->n_blocks = nb;
     r->block_names = calloc(nb + 1, sizeof *r->block_names);
     r->block_dims = calloc(nb + 1, sizeof *r->block_dims);
     r->block_modality = calloc(nb + 1, sizeof *r->block_modality);
-    r->n_results = nb + (nb > 1 ? 2 : 0);
+    r->n_results = nb + (nb > 1 ? (stacking ? 4 : 2) : 0);
     r->results = calloc(r->n_results, sizeof *r->results);
     if (!r->block_names || !r->block_dims || !r->block_modality || !r->results)
         return mm_error_set(err, MM_ENOMEM, "out of memory");
@@ -131,17 +133,23 @@ static mm_status setup_results(mm_eval_result *r, const mm_block *blocks, size_t
     }
     for (size_t i = 0; i < r->n_results; i++) {
         mm_eval_row *row = &r->results[i];
+        static const char *const late_names[] = {"late fusion (average)", "late fusion (weighted)",
+                                                 "late fusion (stacked)"};
+        static const mm_fusion late_kinds[] = {MM_FUSION_LATE_AVERAGE, MM_FUSION_LATE_WEIGHTED, MM_FUSION_LATE_STACKED};
         if (i < nb) {
             snprintf(row->name, sizeof row->name, "%s only", blocks[i].name);
             snprintf(row->kind, sizeof row->kind, "single");
+            row->fusion = MM_FUSION_SINGLE;
             row->dims = blocks[i].dim;
         } else if (i == nb) {
-            snprintf(row->name, sizeof row->name, "early fusion (concat)");
+            snprintf(row->name, sizeof row->name, "early fusion (concat, missing=%s)", mm_missing_name(p->missing));
             snprintf(row->kind, sizeof row->kind, "early");
+            row->fusion = MM_FUSION_EARLY;
             row->dims = total;
         } else {
-            snprintf(row->name, sizeof row->name, "late fusion (average)");
-            snprintf(row->kind, sizeof row->kind, "late:average");
+            row->fusion = late_kinds[i - nb - 1];
+            snprintf(row->name, sizeof row->name, "%s", late_names[i - nb - 1]);
+            snprintf(row->kind, sizeof row->kind, "%s", mm_fusion_name(row->fusion));
             row->dims = total;
         }
         row->fold_acc = calloc(r->n_folds, sizeof *row->fold_acc);
@@ -229,7 +237,7 @@ mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_tabl
     st = mm_pipeline_extract(&pp, s, t, false, &blocks, &nb, &all_rep, err);
     if (st) goto done;
     r->report.numeric_unparsable = all_rep.numeric_unparsable;
-    st = setup_results(r, blocks, nb, err);
+    st = setup_results(r, &p->pipeline, blocks, nb, p->stacking, err);
     /* per-file blocks need no fitting: computed once above, shared by the folds */
     pre = calloc(s->n_cols + 1, sizeof *pre);
     if (!st && !pre) st = mm_error_set(err, MM_ENOMEM, "out of memory");
@@ -254,6 +262,7 @@ mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_tabl
         mm_data_report fold_rep = {0};
         st = run_fold(p, s, t, r, rows, fold, f, pre, &fold_rep, err);
         r->report.rows_no_modality += fold_rep.rows_no_modality;
+        r->report.rows_removed += fold_rep.rows_removed;
         r->report.unseen_categories += fold_rep.unseen_categories;
     }
     if (!st && p->pipeline.progress)

@@ -89,8 +89,9 @@ mm_status mm_file_encoder_create(mm_role role, const char *config, mm_file_encod
 typedef struct mm_block_info {
     char name[64];
     mm_modality modality;
-    size_t dim;
-    mm_scaler *scaler; /* NULL when scale_blocks is false */
+    size_t dim;          /* after the missing-modality step            */
+    mm_missing_fit miss; /* fitted missing-modality step                */
+    mm_scaler *scaler;   /* NULL when scale_blocks is false             */
 } mm_block_info;
 
 struct mm_pipeline {
@@ -120,6 +121,8 @@ struct mm_pipeline {
     /* models */
     mm_logreg *early;      /* MM_FUSION_EARLY                         */
     mm_logreg **single;    /* n_blocks (NULL entries when not fitted) */
+    double *late_w;        /* n_blocks weights (late:weighted)        */
+    mm_logreg *meta;       /* stacker (late:stacked)                  */
 };
 
 mm_pipeline *mm_pipeline_alloc(void);
@@ -133,7 +136,24 @@ mm_status mm_pl_transform(const mm_pipeline *m, const mm_table *t, const size_t 
                           mm_block *blocks, mm_data_report *rep, mm_error *err);
 /* Fits the early model and/or the per-block models on blocks with labels y. */
 mm_status mm_pl_fit_models(mm_pipeline *m, const mm_block *blocks, size_t n, const int32_t *y,
-                           bool early, bool singles, mm_error *err);
+                           bool early, bool singles, mm_data_report *rep, mm_error *err);
+/* Stacker probabilities from per-block probabilities (probas[b]: n x K). */
+mm_status mm_pl_stack_predict(const mm_pipeline *m, const double *const *probas,
+                              const uint8_t *const *present, size_t n, double *proba,
+                              mm_data_report *rep, mm_error *err);
+/* Inner cross-validation on rows (labels y): per block, out-of-fold
+ * probabilities (oof[b]: n x K) and present flags (present[b]: n), each
+ * computed by a pipeline fitted without the rows it predicts. */
+mm_status mm_pl_inner_oof(const mm_pipeline *outer, const mm_schema *s, const mm_table *t,
+                          const size_t *rows, const int32_t *y, size_t n, double **oof,
+                          uint8_t **present, mm_error *err);
+/* Fits late:weighted weights and / or the stacker from inner out-of-fold
+ * probabilities of the rows (m's blocks and classes already set). */
+mm_status mm_pl_fit_late(mm_pipeline *m, const mm_schema *s, const mm_table *t, const size_t *rows,
+                         const int32_t *y, size_t n, bool weighted, bool stacked, mm_error *err);
+/* Resolves the missing strategy of a block from params. */
+mm_missing mm_pl_missing_for(const mm_pipeline_params *p, const char *block);
+
 /* Probabilities (n x K) of one model: kind MM_FUSION_EARLY, _SINGLE (block
  * index `which`) or _LATE_AVERAGE (over present blocks; rows with none get
  * the prior and are counted in rep->rows_no_modality). */

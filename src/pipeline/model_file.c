@@ -7,8 +7,9 @@
  *                       tabular {numeric [{name, indicator}],
  *                       categorical [{name, n}]}, text [{column, n_terms}],
  *                       files [{column, role, kind, config, dim}],
- *                       blocks [{name, modality, dim, scaled}],
- *                       models {early, single [bool per block]}
+ *                       blocks [{name, modality, dim, encoded_dim, missing,
+ *                       flag, scaled}], models {early, late_weights, stacker,
+ *                       single [bool per block]}
  *     "mmfuse.checksum" xxHash64 of the tensor data, 16 hex digits
  *   tensors (F64 unless noted):
  *     prior [K]
@@ -17,6 +18,10 @@
  *     text.<j>.terms   U8: the vocabulary in column order, NUL-terminated
  *     text.<j>.idf     [n_terms]
  *     block.<b>.mean, block.<b>.scale [dim]        (when scaled)
+ *     block.<b>.missing_mean [encoded dim]         (missing strategy "mean")
+ *     late.weights [n_blocks]                      (late:weighted)
+ *     model.stacker.coef / .intercept              (late:stacked; dim =
+ *                                                   n_blocks x (K + 1))
  *     model.early.coef [rows, dim], model.early.intercept [rows]
  *     model.single.<b>.coef / .intercept
  *   (rows = 1 for a binary model, K otherwise)
@@ -106,11 +111,13 @@ static cJSON *params_json(const mm_pipeline_params *p)
     cJSON_AddNumberToObject(lr, "tol", p->logreg.tol);
     cJSON_AddBoolToObject(lr, "fit_intercept", p->logreg.fit_intercept);
     cJSON_AddBoolToObject(o, "balanced", p->balanced);
-    const char *fusion = p->fusion == MM_FUSION_EARLY ? "early"
-                         : p->fusion == MM_FUSION_LATE_AVERAGE ? "late:average" : "single";
-    cJSON_AddStringToObject(o, "fusion", fusion);
+    cJSON_AddStringToObject(o, "fusion", mm_fusion_name(p->fusion));
     cJSON_AddStringToObject(o, "single", p->single);
     cJSON_AddNumberToObject(o, "seed", p->seed);
+    cJSON_AddStringToObject(o, "missing", mm_missing_name(p->missing));
+    cJSON_AddStringToObject(o, "missing_per_block", p->missing_per_block);
+    cJSON_AddStringToObject(o, "late_weights", p->late_weights);
+    cJSON_AddNumberToObject(o, "inner_folds", (double)p->inner_folds);
     cJSON_AddStringToObject(o, "audio_config", p->audio_config);
     cJSON_AddStringToObject(o, "image_config", p->image_config);
     return o;
@@ -169,12 +176,17 @@ static char *header_json(const mm_pipeline *m)
     cJSON *blocks = cJSON_AddArrayToObject(h, "blocks");
     cJSON *models = cJSON_AddObjectToObject(h, "models");
     cJSON_AddBoolToObject(models, "early", m->early != NULL);
+    cJSON_AddBoolToObject(models, "late_weights", m->late_w != NULL);
+    cJSON_AddBoolToObject(models, "stacker", m->meta != NULL);
     cJSON *single = cJSON_AddArrayToObject(models, "single");
     for (size_t b = 0; b < m->n_blocks; b++) {
         cJSON *c = cJSON_CreateObject();
         cJSON_AddStringToObject(c, "name", m->blocks[b].name);
         cJSON_AddStringToObject(c, "modality", mm_modality_name(m->blocks[b].modality));
         cJSON_AddNumberToObject(c, "dim", (double)m->blocks[b].dim);
+        cJSON_AddNumberToObject(c, "encoded_dim", (double)m->blocks[b].miss.dim_in);
+        cJSON_AddStringToObject(c, "missing", mm_missing_name(m->blocks[b].miss.strategy));
+        cJSON_AddBoolToObject(c, "flag", m->blocks[b].miss.flag);
         cJSON_AddBoolToObject(c, "scaled", m->blocks[b].scaler != NULL);
         cJSON_AddItemToArray(blocks, c);
         cJSON_AddItemToArray(single, cJSON_CreateBool(m->single && m->single[b]));
@@ -214,8 +226,20 @@ mm_status mm_pipeline_save(const mm_pipeline *m, const char *path, mm_error *err
         free(terms);
         free(idf);
     }
+    if (!st && m->late_w) st = add_f64(w, "late.weights", m->late_w, m->n_blocks, err);
+    if (!st && m->meta) st = add_model(w, "model.stacker", m->meta, err);
     for (size_t b = 0; b < m->n_blocks && !st; b++) {
         const mm_scaler *sc = m->blocks[b].scaler;
+        if (m->blocks[b].miss.mean) {
+            size_t d = m->blocks[b].miss.dim_in;
+            double *mean = mm_alloc_array(d + 1, sizeof *mean);
+            if (!mean) st = mm_error_set(err, MM_ENOMEM, "out of memory");
+            for (size_t j = 0; j < d && !st; j++) mean[j] = m->blocks[b].miss.mean[j];
+            snprintf(name, sizeof name, "block.%zu.missing_mean", b);
+            if (!st) st = add_f64(w, name, mean, d, err);
+            free(mean);
+            if (st) break;
+        }
         if (sc) {
             snprintf(name, sizeof name, "block.%zu.mean", b);
             st = add_f64(w, name, mm_scaler_mean(sc), mm_scaler_dim(sc), err);
@@ -384,10 +408,24 @@ static mm_status parse_params(loader *L, const cJSON *o, mm_pipeline_params *p)
     p->logreg.max_iter = (int)mi;
     p->seed = (uint32_t)seed;
     p->categorical = strcmp(cat->valuestring, "ordinal") == 0 ? MM_CAT_ORDINAL : MM_CAT_ONEHOT;
-    if (strcmp(fusion->valuestring, "early") == 0) p->fusion = MM_FUSION_EARLY;
-    else if (strcmp(fusion->valuestring, "late:average") == 0) p->fusion = MM_FUSION_LATE_AVERAGE;
-    else if (strcmp(fusion->valuestring, "single") == 0) p->fusion = MM_FUSION_SINGLE;
-    else return bad(L, "unknown fusion");
+    bool known = false;
+    for (int f = MM_FUSION_EARLY; f <= MM_FUSION_LATE_STACKED && !known; f++)
+        if (strcmp(fusion->valuestring, mm_fusion_name((mm_fusion)f)) == 0) {
+            p->fusion = (mm_fusion)f;
+            known = true;
+        }
+    if (!known) return bad(L, "unknown fusion");
+    const cJSON *mi_s = get(o, "missing", cJSON_String), *mpb = get(o, "missing_per_block", cJSON_String);
+    const cJSON *lw = get(o, "late_weights", cJSON_String);
+    size_t inner;
+    int miss = mi_s ? mm_missing_parse(mi_s->valuestring) : -1;
+    if (miss < 0 || !mpb || !lw || !get_size(o, "inner_folds", 1000, &inner) ||
+        strlen(mpb->valuestring) >= sizeof p->missing_per_block || strlen(lw->valuestring) >= sizeof p->late_weights)
+        return bad(L, "bad missing-modality or late-fusion params");
+    p->missing = (mm_missing)miss;
+    p->inner_folds = inner;
+    snprintf(p->missing_per_block, sizeof p->missing_per_block, "%s", mpb->valuestring);
+    snprintf(p->late_weights, sizeof p->late_weights, "%s", lw->valuestring);
     snprintf(p->single, sizeof p->single, "%s", single->valuestring);
     const cJSON *ac = get(o, "audio_config", cJSON_String), *ic = get(o, "image_config", cJSON_String);
     if (!ac || !ic || strlen(ac->valuestring) >= sizeof p->audio_config || strlen(ic->valuestring) >= sizeof p->image_config)
@@ -519,9 +557,13 @@ static mm_status load_blocks(loader *L, mm_pipeline *m, const cJSON *blocks, con
     for (size_t b = 0; b < nb; b++) {
         const cJSON *c = cJSON_GetArrayItem(blocks, (int)b);
         const cJSON *name = get(c, "name", cJSON_String), *mod = get(c, "modality", cJSON_String);
-        size_t dim;
-        bool scaled;
-        if (!name || !mod || !get_size(c, "dim", 1u << 30, &dim) || !get_bool(c, "scaled", &scaled))
+        size_t dim, enc_dim;
+        bool scaled, flag;
+        const cJSON *miss = get(c, "missing", cJSON_String);
+        int strategy = miss ? mm_missing_parse(miss->valuestring) : -1;
+        if (!name || !mod || strategy < 0 || !get_size(c, "dim", 1u << 30, &dim) ||
+            !get_size(c, "encoded_dim", 1u << 30, &enc_dim) || !get_bool(c, "flag", &flag) ||
+            !get_bool(c, "scaled", &scaled) || enc_dim + (flag ? 1 : 0) != dim)
             return bad(L, "block entry");
         size_t first_text = m->has_tab ? 1 : 0, first_file = first_text + m->n_text, expect;
         mm_modality modality;
@@ -535,7 +577,25 @@ static mm_status load_blocks(loader *L, mm_pipeline *m, const cJSON *blocks, con
             expect = m->files[b - first_file].enc->dim;
             modality = m->files[b - first_file].enc->modality;
         }
-        if (dim != expect) return bad(L, "block dimension does not match its encoder");
+        if (enc_dim != expect) return bad(L, "block dimension does not match its encoder");
+        mm_missing_fit *mf = &m->blocks[b].miss;
+        mf->strategy = (mm_missing)strategy;
+        mf->dim_in = enc_dim;
+        mf->flag = flag;
+        if (strategy == MM_MISSING_MEAN) {
+            char mn[64];
+            double *mean = NULL;
+            snprintf(mn, sizeof mn, "block.%zu.missing_mean", b);
+            mm_status st2 = read_f64(L, mn, enc_dim, &mean);
+            if (st2) return st2;
+            mf->mean = malloc((enc_dim ? enc_dim : 1) * sizeof *mf->mean);
+            if (!mf->mean) {
+                free(mean);
+                return mm_error_set(L->err, MM_ENOMEM, "out of memory");
+            }
+            for (size_t j = 0; j < enc_dim; j++) mf->mean[j] = (float)mean[j];
+            free(mean);
+        }
         snprintf(m->blocks[b].name, sizeof m->blocks[b].name, "%s", name->valuestring);
         m->blocks[b].modality = modality;
         m->blocks[b].dim = dim;
@@ -557,6 +617,17 @@ static mm_status load_blocks(loader *L, mm_pipeline *m, const cJSON *blocks, con
             snprintf(tn, sizeof tn, "model.single.%zu", b);
             st = load_model(L, tn, m->n_classes, dim, &m->single[b]);
         }
+        if (st) return st;
+    }
+    bool late_w = false, stacker = false;
+    if (!get_bool(models, "late_weights", &late_w) || !get_bool(models, "stacker", &stacker))
+        return bad(L, "models section");
+    if (late_w) {
+        mm_status st = read_f64(L, "late.weights", nb, &m->late_w);
+        if (st) return st;
+    }
+    if (stacker) {
+        mm_status st = load_model(L, "model.stacker", m->n_classes, nb * (m->n_classes + 1), &m->meta);
         if (st) return st;
     }
     if (early) return load_model(L, "model.early", m->n_classes, total, &m->early);
@@ -686,9 +757,11 @@ char *mm_pipeline_describe(const mm_pipeline *m)
 {
     text_out o = {0};
 #define OUT(...) out_printf(&o, __VA_ARGS__)
-    const char *fusion = m->params.fusion == MM_FUSION_EARLY ? "early (concatenate blocks, one model)"
-                         : m->params.fusion == MM_FUSION_LATE_AVERAGE ? "late (average of per-block models)"
-                                                                      : "single block";
+    static const char *const fusion_text[] = {"early (concatenate blocks, one model)",
+                                              "late (average of per-block models)", "single block",
+                                              "late (weighted average of per-block models)",
+                                              "late (stacked: meta model on per-block probabilities)"};
+    const char *fusion = fusion_text[m->params.fusion];
     OUT("mmfuse model (format %d, mmfuse %s)\n", MODEL_FORMAT_VERSION, MM_VERSION_STRING);
     OUT("target: %s (%zu classes:", m->target_name, m->n_classes);
     for (size_t k = 0; k < m->n_classes; k++) OUT(" %s", m->classes[k]);
@@ -700,9 +773,13 @@ char *mm_pipeline_describe(const mm_pipeline *m)
     size_t total = 0;
     for (size_t b = 0; b < m->n_blocks; b++) total += m->blocks[b].dim;
     OUT("blocks:\n");
-    for (size_t b = 0; b < m->n_blocks; b++)
-        OUT("  %-24s %-8s %6zu features%s\n", m->blocks[b].name, mm_modality_name(m->blocks[b].modality),
-            m->blocks[b].dim, m->blocks[b].scaler ? ", standardized" : "");
+    for (size_t b = 0; b < m->n_blocks; b++) {
+        OUT("  %-24s %-8s %6zu features, missing: %s%s%s", m->blocks[b].name, mm_modality_name(m->blocks[b].modality),
+            m->blocks[b].dim, mm_missing_name(m->blocks[b].miss.strategy), m->blocks[b].miss.flag ? " (+flag)" : "",
+            m->blocks[b].scaler ? ", standardized" : "");
+        if (m->late_w) OUT(", weight %.4g", m->late_w[b]);
+        OUT("\n");
+    }
     OUT("total features: %zu\n", total);
 #undef OUT
     if (o.oom) {

@@ -23,6 +23,9 @@ mm_pipeline_params mm_pipeline_params_default(void)
     p.logreg.max_iter = 500;
     p.balanced = false;
     p.fusion = MM_FUSION_EARLY;
+    p.missing = MM_MISSING_FLAG;
+    snprintf(p.late_weights, sizeof p.late_weights, "auto");
+    p.inner_folds = 5;
     p.n_threads = 0;
     p.seed = 42;
     return p;
@@ -52,10 +55,13 @@ void mm_pipeline_free(mm_pipeline *m)
     free(m->files);
     for (size_t b = 0; b < m->n_blocks; b++) {
         mm_scaler_free(m->blocks[b].scaler);
+        mm_missing_fit_free(&m->blocks[b].miss);
         if (m->single) mm_logreg_free(m->single[b]);
     }
     free(m->blocks);
     free(m->single);
+    free(m->late_w);
+    mm_logreg_free(m->meta);
     mm_logreg_free(m->early);
     free(m);
 }
@@ -64,6 +70,43 @@ size_t mm_pipeline_n_classes(const mm_pipeline *m) { return m->n_classes; }
 const char *mm_pipeline_class(const mm_pipeline *m, size_t k) { return k < m->n_classes ? m->classes[k] : NULL; }
 const mm_pipeline_params *mm_pipeline_get_params(const mm_pipeline *m) { return &m->params; }
 size_t mm_pipeline_n_columns(const mm_pipeline *m) { return m->n_cols; }
+
+const char *mm_fusion_name(mm_fusion f)
+{
+    switch (f) {
+    case MM_FUSION_EARLY: return "early";
+    case MM_FUSION_LATE_AVERAGE: return "late:average";
+    case MM_FUSION_SINGLE: return "single";
+    case MM_FUSION_LATE_WEIGHTED: return "late:weighted";
+    case MM_FUSION_LATE_STACKED: return "late:stacked";
+    }
+    return "?";
+}
+
+mm_missing mm_pl_missing_for(const mm_pipeline_params *p, const char *block)
+{
+    /* overrides "name=strategy,name=strategy"; the last mention wins */
+    mm_missing m = p->missing;
+    size_t bl = strlen(block);
+    for (const char *q = p->missing_per_block; *q;) {
+        const char *end = strchr(q, ',');
+        size_t len = end ? (size_t)(end - q) : strlen(q);
+        const char *eq = memchr(q, '=', len);
+        if (eq && (size_t)(eq - q) == bl && memcmp(q, block, bl) == 0) {
+            char name[16];
+            size_t vl = len - (size_t)(eq + 1 - q);
+            if (vl < sizeof name) {
+                memcpy(name, eq + 1, vl);
+                name[vl] = '\0';
+                int v = mm_missing_parse(name);
+                if (v >= 0) m = (mm_missing)v;
+            }
+        }
+        q += len;
+        if (*q == ',') q++;
+    }
+    return m;
+}
 
 const char *mm_pipeline_column(const mm_pipeline *m, size_t j, mm_role *role)
 {
@@ -192,13 +235,15 @@ mm_status mm_pl_fit_encoders(mm_pipeline *m, const mm_schema *s, const mm_table 
     for (b = 0; b < m->n_blocks; b++) {
         snprintf(m->blocks[b].name, sizeof m->blocks[b].name, "%s", blocks[b].name);
         m->blocks[b].modality = blocks[b].modality;
+        st = mm_missing_fit_block(mm_pl_missing_for(&m->params, blocks[b].name), &blocks[b], &m->blocks[b].miss, err);
+        if (!st) st = mm_missing_apply(&m->blocks[b].miss, &blocks[b], err);
         m->blocks[b].dim = blocks[b].dim;
-        if (!m->params.scale_blocks) continue;
-        st = blocks[b].sparse ? mm_scaler_fit_csr(&blocks[b].csr, true, &m->blocks[b].scaler, err)
-                              : mm_scaler_fit_dense(&blocks[b].dense, true, true, &m->blocks[b].scaler, err);
+        if (!st && m->params.scale_blocks)
+            st = blocks[b].sparse ? mm_scaler_fit_csr(&blocks[b].csr, true, &m->blocks[b].scaler, err)
+                                  : mm_scaler_fit_dense(&blocks[b].dense, true, true, &m->blocks[b].scaler, err);
         if (!st) st = scale_block(m->blocks[b].scaler, &blocks[b], err);
         if (st) {
-            mm_error_prefix(err, "scaling block '%s'", blocks[b].name);
+            mm_error_prefix(err, "block '%s'", blocks[b].name);
             return st;
         }
     }
@@ -221,7 +266,8 @@ mm_status mm_pl_transform(const mm_pipeline *m, const mm_table *t, const size_t 
     st = file_blocks(m, t, rows, n, blocks + b, rep, err);
     if (st) return st;
     for (b = 0; b < m->n_blocks; b++) {
-        st = scale_block(m->blocks[b].scaler, &blocks[b], err);
+        st = mm_missing_apply(&m->blocks[b].miss, &blocks[b], err);
+        if (!st) st = scale_block(m->blocks[b].scaler, &blocks[b], err);
         if (st) return st;
     }
     return MM_OK;
@@ -235,10 +281,63 @@ static mm_status fit_one(const mm_pipeline *m, const mm_xmat *x, const int32_t *
     return mm_logreg_fit(&lp, x, y, m->n_classes, w, out, err);
 }
 
+/* Fits one model on blocks[first .. first+count), leaving out the rows that
+ * lack a block whose missing strategy is "remove". */
+static mm_status fit_on(mm_pipeline *m, const mm_block *blocks, size_t first, size_t count, size_t n,
+                        const int32_t *y, const double *w, mm_logreg **out, size_t *removed, mm_error *err)
+{
+    size_t *keep = mm_alloc_array(n ? n : 1, sizeof *keep), kept = 0;
+    if (!keep) return mm_error_set(err, MM_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        bool ok = true;
+        for (size_t b = first; b < first + count; b++)
+            if (m->blocks[b].miss.strategy == MM_MISSING_REMOVE && !blocks[b].present[i]) ok = false;
+        if (ok) keep[kept++] = i;
+    }
+    *removed = n - kept;
+    mm_status st = MM_OK;
+    mm_xmat x;
+    if (kept == n) {
+        st = mm_early_xmat(blocks + first, count, &x, err);
+        if (!st) st = fit_one(m, &x, y, w, out, err);
+        free(keep);
+        return st;
+    }
+    if (kept == 0) {
+        free(keep);
+        return mm_error_set(err, MM_EINVAL, "no training row has every block whose missing strategy is 'remove'");
+    }
+    mm_block *sub = calloc(count, sizeof *sub);
+    int32_t *ys = mm_alloc_array(kept, sizeof *ys);
+    double *ws = w ? mm_alloc_array(kept, sizeof *ws) : NULL;
+    if (!sub || !ys || (w && !ws)) st = mm_error_set(err, MM_ENOMEM, "out of memory");
+    for (size_t i = 0; i < kept && !st; i++) {
+        ys[i] = y[keep[i]];
+        if (ws) ws[i] = w[keep[i]];
+    }
+    for (size_t b = 0; b < count && !st; b++) {
+        const mm_block *src = &blocks[first + b];
+        sub[b].rows = kept;
+        sub[b].dim = src->dim;
+        sub[b].sparse = src->sparse;
+        st = src->sparse ? mm_csr_take_rows(&src->csr, keep, kept, &sub[b].csr, err)
+                         : mm_mat_take_rows(&src->dense, keep, kept, &sub[b].dense, err);
+    }
+    if (!st) st = mm_early_xmat(sub, count, &x, err);
+    if (!st) st = fit_one(m, &x, ys, ws, out, err);
+    for (size_t b = 0; sub && b < count; b++) mm_block_free(&sub[b]);
+    free(sub);
+    free(ys);
+    free(ws);
+    free(keep);
+    return st;
+}
+
 mm_status mm_pl_fit_models(mm_pipeline *m, const mm_block *blocks, size_t n, const int32_t *y,
-                           bool early, bool singles, mm_error *err)
+                           bool early, bool singles, mm_data_report *rep, mm_error *err)
 {
     double *w = NULL;
+    size_t removed = 0;
     mm_status st = MM_OK;
     if (m->params.balanced) {
         w = mm_alloc_array(n ? n : 1, sizeof *w);
@@ -246,10 +345,9 @@ mm_status mm_pl_fit_models(mm_pipeline *m, const mm_block *blocks, size_t n, con
         st = mm_class_weights_balanced(y, n, m->n_classes, w, err);
     }
     if (!st && early) {
-        mm_xmat x;
-        st = mm_early_xmat(blocks, m->n_blocks, &x, err);
-        if (!st) st = fit_one(m, &x, y, w, &m->early, err);
+        st = fit_on(m, blocks, 0, m->n_blocks, n, y, w, &m->early, &removed, err);
         if (st) mm_error_prefix(err, "early fusion model");
+        if (rep) rep->rows_removed += removed;
     }
     if (!st && singles) {
         if (!m->single) m->single = calloc(m->n_blocks, sizeof *m->single);
@@ -257,10 +355,9 @@ mm_status mm_pl_fit_models(mm_pipeline *m, const mm_block *blocks, size_t n, con
         for (size_t b = 0; b < m->n_blocks && !st; b++) {
             if (m->params.fusion == MM_FUSION_SINGLE && !early && strcmp(m->params.single, blocks[b].name) != 0)
                 continue;
-            mm_xmat x;
-            st = mm_early_xmat(&blocks[b], 1, &x, err);
-            if (!st) st = fit_one(m, &x, y, w, &m->single[b], err);
+            st = fit_on(m, blocks, b, 1, n, y, w, &m->single[b], &removed, err);
             if (st) mm_error_prefix(err, "model of block '%s'", blocks[b].name);
+            if (rep && !early) rep->rows_removed += removed;
         }
     }
     free(w);
@@ -285,7 +382,7 @@ mm_status mm_pl_predict_blocks(const mm_pipeline *m, const mm_block *blocks, siz
         st = mm_early_xmat(&blocks[which], 1, &x, err);
         return st ? st : mm_logreg_predict_proba(m->single[which], &x, proba, err);
     }
-    /* late average */
+    /* late fusion: every block's model, then combine */
     size_t nb = m->n_blocks, per;
     if (!mm_size_mul(n, K, &per)) return mm_error_set(err, MM_ENOMEM, "too many rows");
     double *buf = mm_alloc_array(per ? per * nb : 1, sizeof *buf);
@@ -303,8 +400,13 @@ mm_status mm_pl_predict_blocks(const mm_pipeline *m, const mm_block *blocks, siz
         probas[b] = buf + b * per;
         present[b] = blocks[b].present;
     }
-    if (!st) {
-        size_t none = mm_late_average(probas, present, nb, n, K, m->prior, proba);
+    if (!st && kind == MM_FUSION_LATE_STACKED) {
+        st = mm_pl_stack_predict(m, probas, present, n, proba, rep, err);
+    } else if (!st) {
+        if (kind == MM_FUSION_LATE_WEIGHTED && !m->late_w)
+            st = mm_error_set(err, MM_EINVAL, "late:weighted weights were not fitted");
+        const double *w = kind == MM_FUSION_LATE_WEIGHTED ? m->late_w : NULL;
+        size_t none = st ? 0 : mm_late_weighted(probas, present, w, nb, n, K, m->prior, proba);
         if (rep) rep->rows_no_modality += none;
     }
     free(buf);
@@ -388,8 +490,10 @@ mm_status mm_pipeline_fit(const mm_pipeline_params *p, const mm_schema *s, const
     }
     if (!st && p->progress) p->progress("fitting models", 1, 3, p->progress_user);
     if (!st)
-        st = mm_pl_fit_models(m, blocks, n, y, p->fusion == MM_FUSION_EARLY,
-                              p->fusion != MM_FUSION_EARLY, err);
+        st = mm_pl_fit_models(m, blocks, n, y, p->fusion == MM_FUSION_EARLY, p->fusion != MM_FUSION_EARLY, &rep, err);
+    if (!st && (p->fusion == MM_FUSION_LATE_WEIGHTED || p->fusion == MM_FUSION_LATE_STACKED))
+        st = mm_pl_fit_late(m, s, t, train, y, n, p->fusion == MM_FUSION_LATE_WEIGHTED,
+                            p->fusion == MM_FUSION_LATE_STACKED, err);
     if (!st && p->progress) p->progress("fitting models", 3, 3, p->progress_user);
     mm_blocks_free(blocks, MM_XMAT_MAX_PARTS);
     free(y_all);

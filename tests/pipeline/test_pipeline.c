@@ -165,7 +165,8 @@ static void test_model_roundtrip(void)
         int y = i % 3;
         at += (size_t)snprintf(csv + at, sizeof csv - at, "r%d,%.3f,%s,%s,%s %s %s,c%d\n", i,
                                y + mm_rng_gauss(&r), i % 7 == 0 ? "" : "1.5", colors[(y + i % 2) % 3],
-                               vocab[y * 2], vocab[mm_rng_interval(&r, 5)], i % 11 == 0 ? "" : vocab[y * 2 + 1], y);
+                               i % 13 == 0 ? "" : vocab[y * 2], i % 13 == 0 ? "" : vocab[mm_rng_interval(&r, 5)],
+                               i % 11 == 0 ? "" : vocab[y * 2 + 1], y);
     }
     mm_table *t = table_of(csv);
     const char *names[] = {"id", "x1", "x2", "color", "words"};
@@ -178,13 +179,16 @@ static void test_model_roundtrip(void)
     int fd = mkstemp(path);
     MM_CHECK(fd >= 0);
     close(fd);
-    mm_fusion kinds[] = {MM_FUSION_EARLY, MM_FUSION_LATE_AVERAGE, MM_FUSION_SINGLE};
-    for (int k = 0; k < 3; k++) {
-        for (int ordinal = 0; ordinal < 2; ordinal++) {
+    mm_fusion kinds[] = {MM_FUSION_EARLY, MM_FUSION_LATE_AVERAGE, MM_FUSION_SINGLE, MM_FUSION_LATE_WEIGHTED,
+                         MM_FUSION_LATE_STACKED};
+    for (int k = 0; k < 5; k++) {
+        for (int variant = 0; variant < 4; variant++) {
             mm_pipeline_params p = mm_pipeline_params_default();
             p.fusion = kinds[k];
-            p.categorical = ordinal ? MM_CAT_ORDINAL : MM_CAT_ONEHOT;
-            p.missing_indicator = ordinal;
+            p.categorical = variant & 1 ? MM_CAT_ORDINAL : MM_CAT_ONEHOT;
+            p.missing_indicator = variant & 1;
+            p.missing = (mm_missing)variant; /* zero, mean, flag, remove */
+            if (variant == 3) snprintf(p.late_weights, sizeof p.late_weights, "tabular=1,text:words=3");
             p.tfidf.stop_words_english = false;
             snprintf(p.single, sizeof p.single, "text:words");
             mm_pipeline *m, *m2;
