@@ -65,6 +65,29 @@ MM_API mm_status mm_classification_report(const int32_t *y_true, const int32_t *
                                           size_t n_classes, const char *const *names, int digits,
                                           char **out, mm_error *err);
 
+/* How two classifiers' errors relate, from their predictions on the same
+ * rows (out-of-fold predictions of two single-modality models):
+ *   both_right, only_a, only_b, both_wrong  fractions of rows;
+ *   one_right = only_a + only_b (how often exactly one is right);
+ *   yule_q    Yule's Q of the 2x2 right/wrong table,
+ *             (both_right·both_wrong − only_a·only_b) / (… + …): near 1 when
+ *             the two fail on the same rows (redundant), near 0 or below
+ *             when their errors are unrelated or opposed (complementary);
+ *             NAN when the denominator is 0;
+ *   error_kappa Cohen's kappa between the two error indicators (agreement
+ *             of "is wrong" beyond chance); NAN when undefined. */
+typedef struct mm_complementarity {
+    double both_right, only_a, only_b, both_wrong, one_right;
+    double yule_q, error_kappa;
+} mm_complementarity;
+
+MM_API mm_status mm_complementarity_compute(const int32_t *y, const int32_t *pred_a, const int32_t *pred_b,
+                                            size_t n, mm_complementarity *out, mm_error *err);
+
+/* The article's verdict on a fusion gain (accuracy of the fused model minus
+ * the best single one): "HIGH" above 0.05, "MODERATE" above 0.01, else "LOW". */
+MM_API const char *mm_complementarity_verdict(double gain);
+
 /* Population mean and standard deviation (ddof = 0) of v[0..n). */
 MM_API void mm_mean_std(const double *v, size_t n, double *mean, double *std);
 

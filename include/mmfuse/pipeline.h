@@ -216,6 +216,7 @@ typedef struct mm_eval_row {
     char name[96];         /* "tabular only", "early fusion (concat)", ... */
     char kind[24];         /* "single", "early", "late:average", ...       */
     mm_fusion fusion;
+    uint32_t blocks;       /* the blocks it uses (bit b = block b)         */
     size_t dims;
     double acc_mean, acc_std; /* over folds (population std)               */
     double macro_f1;       /* on the pooled out-of-fold predictions         */
@@ -246,6 +247,8 @@ typedef struct mm_eval_params {
     bool shuffle;          /* true (seeded by pipeline.seed)                */
     bool stacking;         /* also evaluate late:weighted (auto weights) and
                               late:stacked, which need an inner CV (true)    */
+    bool pairs;            /* also early fusion of every pair of blocks
+                              (mmfuse analyze; false)                        */
 } mm_eval_params;
 
 MM_API mm_eval_params mm_eval_params_default(void);

@@ -71,6 +71,8 @@ void mm_cli_usage(FILE *f, const char *command)
                 "  train DATA.csv --target COL -o MODEL.mmf [--fusion KIND]\n"
                 "  predict MODEL.mmf NEW.csv [-o OUT.csv] [--proba]\n"
                 "  extract DATA.csv -o FEATURES.npy [--scale] [--block NAME]\n"
+                "  analyze DATA.csv --target COL     per pair of modalities: fusion gain, how their\n"
+                "                                    errors relate, complementarity verdict\n"
                 "  inspect MODEL.mmf\n"
                 "\n"
                 "`mmfuse COMMAND --help` lists a command's options.\n"
@@ -113,6 +115,15 @@ void mm_cli_usage(FILE *f, const char *command)
                    "  -o, --output FILE        the .npy file (required)\n"
                    "  --scale                  standardize each block (as training does)\n"
                    "  --block NAME             write one block alone (e.g. tabular, text:title)\n\n%s",
+                help_common);
+    } else if (strcmp(command, "analyze") == 0) {
+        fprintf(f, "usage: mmfuse analyze DATA.csv --target COL [options]\n\n"
+                   "Answers \"is fusing worth it here, and with which modalities?\": each\n"
+                   "modality's cross-validated accuracy; for each pair of modalities (and all\n"
+                   "together) the accuracy of early fusion and its gain over the better single\n"
+                   "modality; how the two single models' errors relate (how often exactly one\n"
+                   "is right, Yule's Q of right/wrong, the kappa of their errors); and the\n"
+                   "verdict HIGH (gain > 0.05), MODERATE (> 0.01) or LOW complementarity.\n\n%s",
                 help_common);
     } else if (strcmp(command, "inspect") == 0) {
         fprintf(f, "usage: mmfuse inspect MODEL.mmf [--json]\n\n"

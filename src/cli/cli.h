@@ -74,5 +74,6 @@ int mm_cmd_train(mm_cli *c);
 int mm_cmd_predict(mm_cli *c);
 int mm_cmd_extract(mm_cli *c);
 int mm_cmd_inspect(mm_cli *c);
+int mm_cmd_analyze(mm_cli *c);
 
 #endif

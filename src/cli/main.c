@@ -17,7 +17,7 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(mm_cli *);
     } commands[] = {{"evaluate", mm_cmd_evaluate}, {"train", mm_cmd_train},     {"predict", mm_cmd_predict},
-                    {"extract", mm_cmd_extract},   {"inspect", mm_cmd_inspect}};
+                    {"extract", mm_cmd_extract},   {"inspect", mm_cmd_inspect},   {"analyze", mm_cmd_analyze}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) != 0) continue;
         static mm_cli c;

@@ -16,6 +16,7 @@ mm_eval_params mm_eval_params_default(void)
     p.n_folds = 5;
     p.shuffle = true;
     p.stacking = true;
+    p.pairs = false;
     return p;
 }
 
@@ -85,11 +86,27 @@ static mm_status run_fold(const mm_eval_params *p, const mm_schema *s, const mm_
     if (!st) st = mm_pl_transform(m, t, te, nte, bte, rep, err);
     if (!st) st = mm_pl_fit_models(m, btr, ntr, ytr, true, true, rep, err);
     if (!st && r->n_results > m->n_blocks + 2) st = mm_pl_fit_late(m, s, t, tr, ytr, ntr, true, true, err);
+    uint32_t all = m->n_blocks >= 32 ? 0xffffffffu : (1u << m->n_blocks) - 1u;
     for (size_t ri = 0; ri < r->n_results && !st; ri++) {
         mm_eval_row *row = &r->results[ri];
         mm_fusion kind = row->fusion;
         mm_data_report *fold_rep = kind == MM_FUSION_LATE_AVERAGE ? rep : NULL;
-        st = mm_pl_predict_blocks(m, bte, nte, kind, ri, proba, fold_rep, err);
+        if (kind == MM_FUSION_EARLY && row->blocks != all) {
+            /* early fusion of a subset of the blocks (mmfuse analyze) */
+            mm_logreg *sub = NULL;
+            size_t removed;
+            double *w = NULL;
+            if (m->params.balanced) {
+                w = mm_alloc_array(ntr + 1, sizeof *w);
+                st = w ? mm_class_weights_balanced(ytr, ntr, K, w, err) : mm_error_set(err, MM_ENOMEM, "out of memory");
+            }
+            if (!st) st = mm_pl_fit_subset(m, btr, row->blocks, ntr, ytr, w, &sub, &removed, err);
+            if (!st) st = mm_pl_predict_subset(m, sub, bte, row->blocks, nte, proba, err);
+            mm_logreg_free(sub);
+            free(w);
+        } else {
+            st = mm_pl_predict_blocks(m, bte, nte, kind, ri, proba, fold_rep, err);
+        }
         if (st) break;
         size_t correct = 0;
         for (size_t i = 0; i < nte; i++) {
@@ -114,13 +131,14 @@ done:
 }
 
 static mm_status setup_results(mm_eval_result *r, const mm_pipeline_params *p, const mm_block *blocks, size_t nb,
-                               bool stacking, mm_error *err)
+                               bool stacking, bool pairs, mm_error *err)
 {
     r->n_blocks = nb;
     r->block_names = calloc(nb + 1, sizeof *r->block_names);
     r->block_dims = calloc(nb + 1, sizeof *r->block_dims);
     r->block_modality = calloc(nb + 1, sizeof *r->block_modality);
-    r->n_results = nb + (nb > 1 ? (stacking ? 4 : 2) : 0);
+    size_t n_pairs = pairs && nb > 2 ? nb * (nb - 1) / 2 : 0;
+    r->n_results = nb + (nb > 1 ? (stacking ? 4 : 2) : 0) + n_pairs;
     r->results = calloc(r->n_results, sizeof *r->results);
     if (!r->block_names || !r->block_dims || !r->block_modality || !r->results)
         return mm_error_set(err, MM_ENOMEM, "out of memory");
@@ -136,11 +154,25 @@ static mm_status setup_results(mm_eval_result *r, const mm_pipeline_params *p, c
         static const char *const late_names[] = {"late fusion (average)", "late fusion (weighted)",
                                                  "late fusion (stacked)"};
         static const mm_fusion late_kinds[] = {MM_FUSION_LATE_AVERAGE, MM_FUSION_LATE_WEIGHTED, MM_FUSION_LATE_STACKED};
+        size_t n_std = r->n_results - n_pairs;
+        uint32_t all = nb >= 32 ? 0xffffffffu : (1u << nb) - 1u;
+        row->blocks = all;
         if (i < nb) {
             snprintf(row->name, sizeof row->name, "%s only", blocks[i].name);
             snprintf(row->kind, sizeof row->kind, "single");
             row->fusion = MM_FUSION_SINGLE;
+            row->blocks = 1u << i;
             row->dims = blocks[i].dim;
+        } else if (i >= n_std) {
+            /* the (i - n_std)-th pair a < b in lexicographic order */
+            size_t k = i - n_std, a = 0, b;
+            while (k >= nb - 1 - a) k -= nb - 1 - a++;
+            b = a + 1 + k;
+            snprintf(row->name, sizeof row->name, "early: %.40s + %.40s", blocks[a].name, blocks[b].name);
+            snprintf(row->kind, sizeof row->kind, "early");
+            row->fusion = MM_FUSION_EARLY;
+            row->blocks = (1u << a) | (1u << b);
+            row->dims = blocks[a].dim + blocks[b].dim;
         } else if (i == nb) {
             snprintf(row->name, sizeof row->name, "early fusion (concat, missing=%s)", mm_missing_name(p->missing));
             snprintf(row->kind, sizeof row->kind, "early");
@@ -237,7 +269,7 @@ mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_tabl
     st = mm_pipeline_extract(&pp, s, t, false, &blocks, &nb, &all_rep, err);
     if (st) goto done;
     r->report.numeric_unparsable = all_rep.numeric_unparsable;
-    st = setup_results(r, &p->pipeline, blocks, nb, p->stacking, err);
+    st = setup_results(r, &p->pipeline, blocks, nb, p->stacking, p->pairs, err);
     /* per-file blocks need no fitting: computed once above, shared by the folds */
     pre = calloc(s->n_cols + 1, sizeof *pre);
     if (!st && !pre) st = mm_error_set(err, MM_ENOMEM, "out of memory");

@@ -137,6 +137,13 @@ mm_status mm_pl_transform(const mm_pipeline *m, const mm_table *t, const size_t 
 /* Fits the early model and/or the per-block models on blocks with labels y. */
 mm_status mm_pl_fit_models(mm_pipeline *m, const mm_block *blocks, size_t n, const int32_t *y,
                            bool early, bool singles, mm_data_report *rep, mm_error *err);
+/* Fits one logistic regression on the blocks selected by mask (bit b =
+ * block b), leaving out rows that lack a block whose missing strategy is
+ * "remove" (*removed counts them); w = sample weights or NULL. */
+mm_status mm_pl_fit_subset(const mm_pipeline *m, const mm_block *blocks, uint32_t mask, size_t n, const int32_t *y,
+                           const double *w, mm_logreg **out, size_t *removed, mm_error *err);
+mm_status mm_pl_predict_subset(const mm_pipeline *m, const mm_logreg *model, const mm_block *blocks, uint32_t mask,
+                               size_t n, double *proba, mm_error *err);
 /* Stacker probabilities from per-block probabilities (probas[b]: n x K). */
 mm_status mm_pl_stack_predict(const mm_pipeline *m, const double *const *probas,
                               const uint8_t *const *present, size_t n, double *proba,

@@ -281,24 +281,38 @@ static mm_status fit_one(const mm_pipeline *m, const mm_xmat *x, const int32_t *
     return mm_logreg_fit(&lp, x, y, m->n_classes, w, out, err);
 }
 
-/* Fits one model on blocks[first .. first+count), leaving out the rows that
- * lack a block whose missing strategy is "remove". */
-static mm_status fit_on(mm_pipeline *m, const mm_block *blocks, size_t first, size_t count, size_t n,
-                        const int32_t *y, const double *w, mm_logreg **out, size_t *removed, mm_error *err)
+/* Views of the blocks selected by mask (bit b = block b), in order. */
+static size_t select_blocks(const mm_block *blocks, size_t nb, uint32_t mask, mm_block *sel, size_t *idx)
 {
+    size_t c = 0;
+    for (size_t b = 0; b < nb; b++)
+        if (mask >> b & 1u) {
+            sel[c] = blocks[b];
+            idx[c++] = b;
+        }
+    return c;
+}
+
+mm_status mm_pl_fit_subset(const mm_pipeline *m, const mm_block *blocks, uint32_t mask, size_t n, const int32_t *y,
+                           const double *w, mm_logreg **out, size_t *removed, mm_error *err)
+{
+    mm_block sel[MM_XMAT_MAX_PARTS];
+    size_t idx[MM_XMAT_MAX_PARTS];
+    size_t count = select_blocks(blocks, m->n_blocks, mask, sel, idx);
     size_t *keep = mm_alloc_array(n ? n : 1, sizeof *keep), kept = 0;
     if (!keep) return mm_error_set(err, MM_ENOMEM, "out of memory");
+    /* rows lacking a block whose missing strategy is "remove" are left out */
     for (size_t i = 0; i < n; i++) {
         bool ok = true;
-        for (size_t b = first; b < first + count; b++)
-            if (m->blocks[b].miss.strategy == MM_MISSING_REMOVE && !blocks[b].present[i]) ok = false;
+        for (size_t c = 0; c < count; c++)
+            if (m->blocks[idx[c]].miss.strategy == MM_MISSING_REMOVE && !sel[c].present[i]) ok = false;
         if (ok) keep[kept++] = i;
     }
     *removed = n - kept;
     mm_status st = MM_OK;
     mm_xmat x;
     if (kept == n) {
-        st = mm_early_xmat(blocks + first, count, &x, err);
+        st = mm_early_xmat(sel, count, &x, err);
         if (!st) st = fit_one(m, &x, y, w, out, err);
         free(keep);
         return st;
@@ -315,22 +329,38 @@ static mm_status fit_on(mm_pipeline *m, const mm_block *blocks, size_t first, si
         ys[i] = y[keep[i]];
         if (ws) ws[i] = w[keep[i]];
     }
-    for (size_t b = 0; b < count && !st; b++) {
-        const mm_block *src = &blocks[first + b];
-        sub[b].rows = kept;
-        sub[b].dim = src->dim;
-        sub[b].sparse = src->sparse;
-        st = src->sparse ? mm_csr_take_rows(&src->csr, keep, kept, &sub[b].csr, err)
-                         : mm_mat_take_rows(&src->dense, keep, kept, &sub[b].dense, err);
+    for (size_t c = 0; c < count && !st; c++) {
+        sub[c].rows = kept;
+        sub[c].dim = sel[c].dim;
+        sub[c].sparse = sel[c].sparse;
+        st = sel[c].sparse ? mm_csr_take_rows(&sel[c].csr, keep, kept, &sub[c].csr, err)
+                           : mm_mat_take_rows(&sel[c].dense, keep, kept, &sub[c].dense, err);
     }
     if (!st) st = mm_early_xmat(sub, count, &x, err);
     if (!st) st = fit_one(m, &x, ys, ws, out, err);
-    for (size_t b = 0; sub && b < count; b++) mm_block_free(&sub[b]);
+    for (size_t c = 0; sub && c < count; c++) mm_block_free(&sub[c]);
     free(sub);
     free(ys);
     free(ws);
     free(keep);
     return st;
+}
+
+mm_status mm_pl_predict_subset(const mm_pipeline *m, const mm_logreg *model, const mm_block *blocks, uint32_t mask,
+                               size_t n, double *proba, mm_error *err)
+{
+    mm_block sel[MM_XMAT_MAX_PARTS];
+    size_t idx[MM_XMAT_MAX_PARTS];
+    size_t count = select_blocks(blocks, m->n_blocks, mask, sel, idx);
+    mm_xmat x;
+    (void)n;
+    mm_status st = mm_early_xmat(sel, count, &x, err);
+    return st ? st : mm_logreg_predict_proba(model, &x, proba, err);
+}
+
+static uint32_t all_blocks(size_t nb)
+{
+    return nb >= 32 ? 0xffffffffu : (1u << nb) - 1u;
 }
 
 mm_status mm_pl_fit_models(mm_pipeline *m, const mm_block *blocks, size_t n, const int32_t *y,
@@ -345,7 +375,7 @@ mm_status mm_pl_fit_models(mm_pipeline *m, const mm_block *blocks, size_t n, con
         st = mm_class_weights_balanced(y, n, m->n_classes, w, err);
     }
     if (!st && early) {
-        st = fit_on(m, blocks, 0, m->n_blocks, n, y, w, &m->early, &removed, err);
+        st = mm_pl_fit_subset(m, blocks, all_blocks(m->n_blocks), n, y, w, &m->early, &removed, err);
         if (st) mm_error_prefix(err, "early fusion model");
         if (rep) rep->rows_removed += removed;
     }
@@ -355,7 +385,7 @@ mm_status mm_pl_fit_models(mm_pipeline *m, const mm_block *blocks, size_t n, con
         for (size_t b = 0; b < m->n_blocks && !st; b++) {
             if (m->params.fusion == MM_FUSION_SINGLE && !early && strcmp(m->params.single, blocks[b].name) != 0)
                 continue;
-            st = fit_on(m, blocks, b, 1, n, y, w, &m->single[b], &removed, err);
+            st = mm_pl_fit_subset(m, blocks, 1u << b, n, y, w, &m->single[b], &removed, err);
             if (st) mm_error_prefix(err, "model of block '%s'", blocks[b].name);
             if (rep && !early) rep->rows_removed += removed;
         }
