@@ -35,6 +35,8 @@ typedef struct mm_block {
     mm_mat dense;     /* when !sparse */
     mm_csr csr;       /* when sparse  */
     uint8_t *present; /* rows flags (1 = the row has this modality) */
+    bool present_column; /* the last column is a copy of present (the
+                            'flag' missing-modality strategy)             */
 } mm_block;
 
 /* Releases the block's arrays and zeroes it. Accepts NULL. */

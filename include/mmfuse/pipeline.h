@@ -14,7 +14,8 @@
  * Blocks
  *   The tabular block gathers every numeric and categorical column (mean
  *   imputation with an optional missing indicator; one-hot or ordinal
- *   categories). Each text column is its own TF-IDF block named
+ *   categories); numeric columns given a group (e.g. precomputed embedding
+ *   columns) form a block of their own named after the group. Each text column is its own TF-IDF block named
  *   "text:<column>". Each image / audio column is its own block
  *   "image:<column>" / "audio:<column>" from a per-file encoder (fileenc.h);
  *   file paths are relative to the CSV's folder. A block row is *present*
@@ -72,6 +73,8 @@ typedef enum mm_role_source { MM_SRC_INFERRED = 0, MM_SRC_FLAG, MM_SRC_CONFIG } 
 typedef struct mm_column_role {
     char *name;
     mm_role role;
+    char group[48];      /* numeric columns: own block of this name ("" = the
+                            "tabular" block)                                 */
     mm_role_source source;
     char why[96]; /* short reason for an inferred role ("all values numeric", ...) */
 } mm_column_role;
@@ -84,6 +87,8 @@ typedef struct mm_schema_request {
     const char *const *names;       /* n_names column names ...          */
     const mm_role *roles;           /* ... and the role given to each     */
     const mm_role_source *sources;  /* ... and where it came from (may be NULL = flag) */
+    const char *const *groups;      /* ... and, for numeric columns, a block
+                                       name of their own (may be NULL or "") */
     size_t n_names;
     bool infer_rest;                /* true                              */
 } mm_schema_request;
@@ -94,9 +99,11 @@ typedef struct mm_schema {
     long target_col;      /* index into cols, -1 when no target was given */
 } mm_schema;
 
-/* Resolves every column's role. Errors (MM_EINVAL, naming the column): a
- * requested column that the table lacks, one column given two roles, a
- * second target. */
+/* Resolves every column's role. A requested name may be a glob pattern
+ * (fnmatch: '*', '?', '[...]') standing for every column it matches.
+ * Errors (MM_EINVAL, naming the column): a requested column (or a pattern
+ * matching none) that the table lacks, one column given two roles, a
+ * second target, a group name that is not a plain name. */
 MM_API mm_status mm_schema_resolve(const mm_table *t, const mm_schema_request *req,
                                    mm_schema **out, mm_error *err);
 MM_API void mm_schema_free(mm_schema *s);

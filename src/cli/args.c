@@ -9,13 +9,16 @@
 #include <unistd.h>
 
 static const char *const help_common =
-    "Column roles (each takes a comma-separated list of column names):\n"
+    "Column roles (each takes a comma-separated list of column names or glob\n"
+    "patterns such as 'px_*'):\n"
     "  --target NAME            the column to predict (required)\n"
     "  --numeric COLS           numbers: mean-imputed, standardized\n"
     "  --categorical COLS       categories: one-hot (or --ordinal)\n"
     "  --text COLS              free text: TF-IDF, one block per column\n"
     "  --image COLS, --audio COLS  paths of image / audio files (relative to the\n"
     "                           CSV's folder), one feature block per column\n"
+    "  --group NAME=COLS        numeric columns forming a block of their own (e.g.\n"
+    "                           precomputed embeddings: --group emb='emb_*')\n"
     "  --id COLS                identifiers: not used as features (kept in predictions)\n"
     "  --ignore COLS            columns to leave out\n"
     "  --no-infer               use only the listed columns (default: infer the rest)\n"
@@ -169,7 +172,7 @@ static char *keep(mm_cli *c, char *s)
     return s;
 }
 
-static int add_names(mm_cli *c, const char *list, mm_role role, mm_role_source src)
+static int add_names(mm_cli *c, const char *list, mm_role role, mm_role_source src, const char *group)
 {
     char *copy = keep(c, strdup(list));
     if (!copy) return usage_error(c, "too many column names (%s)", list);
@@ -183,6 +186,7 @@ static int add_names(mm_cli *c, const char *list, mm_role role, mm_role_source s
         c->names[c->n_names] = tok;
         c->roles[c->n_names] = role;
         c->sources[c->n_names] = src;
+        c->groups[c->n_names] = group;
         c->n_names++;
     }
     return 0;
@@ -266,6 +270,26 @@ static int read_config(mm_cli *c, const char *path)
         fprintf(stderr, "mmfuse: %s: \"columns\" must map column names to roles\n", path);
         rc = MM_EXIT_DATA;
     }
+    const cJSON *groups = cJSON_GetObjectItemCaseSensitive(j, "groups");
+    if (groups && !cJSON_IsObject(groups)) {
+        fprintf(stderr, "mmfuse: %s: \"groups\" must map group names to lists of columns\n", path);
+        rc = MM_EXIT_DATA;
+    }
+    for (const cJSON *g = groups ? groups->child : NULL; g && !rc; g = g->next) {
+        char *gname = keep(c, strdup(g->string));
+        for (const cJSON *e = cJSON_IsArray(g) ? g->child : NULL; e && !rc && gname; e = e->next) {
+            if (!cJSON_IsString(e) || c->n_names >= MM_CLI_MAX_NAMES) {
+                fprintf(stderr, "mmfuse: %s: group '%s' must list column names\n", path, g->string);
+                rc = MM_EXIT_DATA;
+                break;
+            }
+            c->names[c->n_names] = keep(c, strdup(e->valuestring));
+            c->roles[c->n_names] = MM_ROLE_NUMERIC;
+            c->sources[c->n_names] = MM_SRC_CONFIG;
+            c->groups[c->n_names] = gname;
+            c->n_names++;
+        }
+    }
     for (const cJSON *e = cols ? cols->child : NULL; e && !rc; e = e->next) {
         int role = cJSON_IsString(e) ? mm_role_parse(e->valuestring) : -1;
         if (role < 0) {
@@ -318,7 +342,14 @@ int mm_cli_parse(mm_cli *c, int argc, char **argv)
                    strcmp(a, "--id") == 0 || strcmp(a, "--ignore") == 0 || strcmp(a, "--image") == 0 ||
                    strcmp(a, "--audio") == 0 || strcmp(a, "--video") == 0) {
             NEED_VALUE();
-            rc = add_names(c, v, (mm_role)mm_role_parse(a + 2), MM_SRC_FLAG);
+            rc = add_names(c, v, (mm_role)mm_role_parse(a + 2), MM_SRC_FLAG, NULL);
+        } else if (strcmp(a, "--group") == 0) {
+            NEED_VALUE();
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v || !eq[1]) return usage_error(c, "--group: '%s' is not NAME=COLUMNS", v);
+            char *name = keep(c, strndup(v, (size_t)(eq - v)));
+            if (!name) return usage_error(c, "--group: too many groups (%s)", v);
+            rc = add_names(c, eq + 1, MM_ROLE_NUMERIC, MM_SRC_FLAG, name);
         } else if (strcmp(a, "--no-infer") == 0) {
             c->no_infer = true;
         } else if (strcmp(a, "--config") == 0) {

@@ -27,6 +27,7 @@ typedef struct mm_cli {
     const char *names[MM_CLI_MAX_NAMES];
     mm_role roles[MM_CLI_MAX_NAMES];
     mm_role_source sources[MM_CLI_MAX_NAMES];
+    const char *groups[MM_CLI_MAX_NAMES];
     size_t n_names;
     bool no_infer;
     const char *config;

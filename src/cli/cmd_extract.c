@@ -91,6 +91,7 @@ int mm_cmd_extract(mm_cli *c)
         cJSON_AddNumberToObject(e, "start", (double)col0);
         cJSON_AddNumberToObject(e, "end", (double)(col0 + blocks[b].dim));
         cJSON_AddNumberToObject(e, "present_rows", (double)mm_block_count_present(&blocks[b]));
+        cJSON_AddBoolToObject(e, "present_column", blocks[b].present_column);
         cJSON_AddItemToArray(arr, e);
         col0 += blocks[b].dim;
     }

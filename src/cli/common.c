@@ -22,6 +22,7 @@ int mm_cli_schema(const mm_cli *c, const mm_table *t, mm_schema **s)
     req.names = c->names;
     req.roles = c->roles;
     req.sources = c->sources;
+    req.groups = c->groups;
     req.n_names = c->n_names;
     req.infer_rest = !c->no_infer;
     mm_error err = {0};
@@ -61,8 +62,17 @@ int mm_cli_write_config(const mm_cli *c, const mm_schema *s)
     cJSON *j = cJSON_CreateObject();
     if (s->target_col >= 0) cJSON_AddStringToObject(j, "target", s->cols[s->target_col].name);
     cJSON *cols = cJSON_AddObjectToObject(j, "columns");
-    for (size_t k = 0; k < s->n_cols; k++)
-        if ((long)k != s->target_col) cJSON_AddStringToObject(cols, s->cols[k].name, mm_role_name(s->cols[k].role));
+    cJSON *groups = cJSON_AddObjectToObject(j, "groups");
+    for (size_t k = 0; k < s->n_cols; k++) {
+        if ((long)k == s->target_col) continue;
+        if (s->cols[k].group[0]) {
+            cJSON *g = cJSON_GetObjectItemCaseSensitive(groups, s->cols[k].group);
+            if (!g) g = cJSON_AddArrayToObject(groups, s->cols[k].group);
+            cJSON_AddItemToArray(g, cJSON_CreateString(s->cols[k].name));
+        } else {
+            cJSON_AddStringToObject(cols, s->cols[k].name, mm_role_name(s->cols[k].role));
+        }
+    }
     cJSON_AddBoolToObject(j, "infer_rest", false);
     char *text = cJSON_Print(j);
     cJSON_Delete(j);

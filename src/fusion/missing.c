@@ -88,6 +88,7 @@ static mm_status apply_dense(const mm_missing_fit *f, mm_block *b, mm_error *err
     mm_mat_free(&b->dense);
     b->dense = m;
     b->dim = dout;
+    b->present_column = true;
     return MM_OK;
 }
 
@@ -129,6 +130,7 @@ static mm_status apply_sparse(const mm_missing_fit *f, mm_block *b, mm_error *er
     mm_csr_free(&b->csr);
     b->csr = out;
     b->dim = dout;
+    b->present_column = f->flag;
     return MM_OK;
 }
 

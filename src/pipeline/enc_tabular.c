@@ -107,18 +107,21 @@ static mm_status fit_categories(mm_tab_enc *e, size_t j, const mm_table *t, size
     return MM_OK;
 }
 
-mm_status mm_tab_fit(mm_tab_enc *e, const mm_schema *s, const mm_table *t, const size_t *rows,
+mm_status mm_tab_fit(mm_tab_enc *e, const mm_schema *s, const char *group, const mm_table *t, const size_t *rows,
                      size_t n, mm_cat_encoding enc, bool indicator, mm_error *err)
 {
     size_t n_num = 0, n_cat = 0;
     for (size_t j = 0; j < s->n_cols; j++) {
+        if (strcmp(s->cols[j].group, group) != 0) continue;
         n_num += s->cols[j].role == MM_ROLE_NUMERIC;
         n_cat += s->cols[j].role == MM_ROLE_CATEGORICAL;
     }
     mm_status st = mm_tab_init(e, n_num, n_cat, enc, err);
     if (st) return st;
+    snprintf(e->name, sizeof e->name, "%s", group[0] ? group : "tabular");
     size_t in = 0, ic = 0;
     for (size_t j = 0; j < s->n_cols && !st; j++) {
+        if (strcmp(s->cols[j].group, group) != 0) continue;
         const char *name = s->cols[j].name;
         long col = mm_table_find_col(t, name);
         if (s->cols[j].role == MM_ROLE_NUMERIC) {
@@ -174,7 +177,7 @@ mm_status mm_tab_transform(const mm_tab_enc *e, const mm_table *t, const size_t 
                            mm_block *out, mm_data_report *rep, mm_error *err)
 {
     memset(out, 0, sizeof *out);
-    snprintf(out->name, sizeof out->name, "tabular");
+    snprintf(out->name, sizeof out->name, "%s", e->name);
     out->modality = MM_MOD_TABULAR;
     out->rows = n;
     out->dim = e->dim;

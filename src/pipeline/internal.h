@@ -18,6 +18,7 @@ bool mm_parse_number(const char *s, double *out);
  * categorical columns: one-hot (unseen or missing -> all zeros) or ordinal
  * (index in the sorted categories; unseen or missing -> -1). */
 typedef struct mm_tab_enc {
+    char name[64];         /* block name: "tabular" or the group's name   */
     size_t n_num, n_cat;
     char **num_names;
     double *num_mean;      /* n_num                                       */
@@ -29,7 +30,9 @@ typedef struct mm_tab_enc {
     size_t dim;
 } mm_tab_enc;
 
-mm_status mm_tab_fit(mm_tab_enc *e, const mm_schema *s, const mm_table *t, const size_t *rows,
+/* Fits on the numeric/categorical columns of the schema whose group is
+ * `group` ("" = the ungrouped ones, block "tabular"). */
+mm_status mm_tab_fit(mm_tab_enc *e, const mm_schema *s, const char *group, const mm_table *t, const size_t *rows,
                      size_t n, mm_cat_encoding enc, bool indicator, mm_error *err);
 mm_status mm_tab_transform(const mm_tab_enc *e, const mm_table *t, const size_t *rows, size_t n,
                            mm_block *out, mm_data_report *rep, mm_error *err);
@@ -106,16 +109,16 @@ struct mm_pipeline {
     double *prior;         /* n_classes: training class frequencies */
     size_t n_train;
     /* encoders */
-    bool has_tab;
-    mm_tab_enc tab;
+    size_t n_tab;          /* the "tabular" block and numeric groups      */
+    mm_tab_enc *tabs;
     size_t n_text;
     mm_text_enc *text;
     size_t n_file;
     mm_file_col *files;
     const mm_block *const *pre_blocks; /* evaluate only: per schema column, the
                                           precomputed file block or NULL     */
-    /* blocks: the tabular block first (when present), then text columns,
-       then file columns */
+    /* blocks: tabular blocks first (n_tab), then text columns, then file
+       columns */
     size_t n_blocks;
     mm_block_info *blocks;
     /* models */

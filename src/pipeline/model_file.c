@@ -3,9 +3,9 @@
  *   __metadata__:
  *     "format"          "mmfuse-model"
  *     "mmfuse.header"   JSON: format_version, library_version, target,
- *                       classes, n_train, columns [{name, role}], params,
- *                       tabular {numeric [{name, indicator}],
- *                       categorical [{name, n}]}, text [{column, n_terms}],
+ *                       classes, n_train, columns [{name, role, group}],
+ *                       params, tabular [{name, numeric [{name, indicator}],
+ *                       categorical [{name, n}]}], text [{column, n_terms}],
  *                       files [{column, role, kind, config, dim}],
  *                       blocks [{name, modality, dim, encoded_dim, missing,
  *                       flag, scaled}], models {early, late_weights, stacker,
@@ -13,8 +13,8 @@
  *     "mmfuse.checksum" xxHash64 of the tensor data, 16 hex digits
  *   tensors (F64 unless noted):
  *     prior [K]
- *     tabular.num_mean [n_num]
- *     tabular.cat.<j>  U8: the sorted categories, each NUL-terminated
+ *     tabular.<g>.num_mean [n_num]        (g: the tabular block / group)
+ *     tabular.<g>.cat.<j>  U8: the sorted categories, each NUL-terminated
  *     text.<j>.terms   U8: the vocabulary in column order, NUL-terminated
  *     text.<j>.idf     [n_terms]
  *     block.<b>.mean, block.<b>.scale [dim]        (when scaled)
@@ -140,22 +140,27 @@ static char *header_json(const mm_pipeline *m)
         cJSON_AddItemToArray(cols, c);
     }
     cJSON_AddItemToObject(h, "params", params_json(&m->params));
-    cJSON *tab = cJSON_AddObjectToObject(h, "tabular");
-    cJSON *num = cJSON_AddArrayToObject(tab, "numeric");
-    for (size_t j = 0; m->has_tab && j < m->tab.n_num; j++) {
-        cJSON *c = cJSON_CreateObject();
-        cJSON_AddStringToObject(c, "name", m->tab.num_names[j]);
-        cJSON_AddBoolToObject(c, "indicator", m->tab.num_indicator[j]);
-        cJSON_AddItemToArray(num, c);
+    cJSON *tabs = cJSON_AddArrayToObject(h, "tabular");
+    for (size_t g = 0; g < m->n_tab; g++) {
+        const mm_tab_enc *e = &m->tabs[g];
+        cJSON *tab = cJSON_CreateObject();
+        cJSON_AddStringToObject(tab, "name", e->name);
+        cJSON *num = cJSON_AddArrayToObject(tab, "numeric");
+        for (size_t j = 0; j < e->n_num; j++) {
+            cJSON *c = cJSON_CreateObject();
+            cJSON_AddStringToObject(c, "name", e->num_names[j]);
+            cJSON_AddBoolToObject(c, "indicator", e->num_indicator[j]);
+            cJSON_AddItemToArray(num, c);
+        }
+        cJSON *cat = cJSON_AddArrayToObject(tab, "categorical");
+        for (size_t j = 0; j < e->n_cat; j++) {
+            cJSON *c = cJSON_CreateObject();
+            cJSON_AddStringToObject(c, "name", e->cat_names[j]);
+            cJSON_AddNumberToObject(c, "n", (double)e->n_cats[j]);
+            cJSON_AddItemToArray(cat, c);
+        }
+        cJSON_AddItemToArray(tabs, tab);
     }
-    cJSON *cat = cJSON_AddArrayToObject(tab, "categorical");
-    for (size_t j = 0; m->has_tab && j < m->tab.n_cat; j++) {
-        cJSON *c = cJSON_CreateObject();
-        cJSON_AddStringToObject(c, "name", m->tab.cat_names[j]);
-        cJSON_AddNumberToObject(c, "n", (double)m->tab.n_cats[j]);
-        cJSON_AddItemToArray(cat, c);
-    }
-    cJSON_AddBoolToObject(tab, "present", m->has_tab);
     cJSON *text = cJSON_AddArrayToObject(h, "text");
     for (size_t j = 0; j < m->n_text; j++) {
         cJSON *c = cJSON_CreateObject();
@@ -203,11 +208,13 @@ mm_status mm_pipeline_save(const mm_pipeline *m, const char *path, mm_error *err
     if (st) return st;
     char name[96];
     st = add_f64(w, "prior", m->prior, m->n_classes, err);
-    if (!st && m->has_tab) {
-        st = add_f64(w, "tabular.num_mean", m->tab.num_mean, m->tab.n_num, err);
-        for (size_t j = 0; j < m->tab.n_cat && !st; j++) {
-            snprintf(name, sizeof name, "tabular.cat.%zu", j);
-            st = add_strings(w, name, (const char *const *)m->tab.cats[j], m->tab.n_cats[j], err);
+    for (size_t g = 0; g < m->n_tab && !st; g++) {
+        const mm_tab_enc *e = &m->tabs[g];
+        snprintf(name, sizeof name, "tabular.%zu.num_mean", g);
+        st = add_f64(w, name, e->num_mean, e->n_num, err);
+        for (size_t j = 0; j < e->n_cat && !st; j++) {
+            snprintf(name, sizeof name, "tabular.%zu.cat.%zu", g, j);
+            st = add_strings(w, name, (const char *const *)e->cats[j], e->n_cats[j], err);
         }
     }
     for (size_t j = 0; j < m->n_text && !st; j++) {
@@ -435,39 +442,56 @@ static mm_status parse_params(loader *L, const cJSON *o, mm_pipeline_params *p)
     return MM_OK;
 }
 
-static mm_status load_tabular(loader *L, mm_pipeline *m, const cJSON *tab)
+static mm_status load_tab(loader *L, mm_tab_enc *e, size_t g, mm_cat_encoding enc, const cJSON *tab)
 {
     const cJSON *num = get(tab, "numeric", cJSON_Array), *cat = get(tab, "categorical", cJSON_Array);
-    if (!num || !cat) return bad(L, "tabular section");
+    const cJSON *bname = get(tab, "name", cJSON_String);
+    if (!num || !cat || !bname || strlen(bname->valuestring) >= sizeof e->name) return bad(L, "tabular section");
     size_t nn = (size_t)cJSON_GetArraySize(num), nc = (size_t)cJSON_GetArraySize(cat);
-    mm_status st = mm_tab_init(&m->tab, nn, nc, m->params.categorical, L->err);
+    mm_status st = mm_tab_init(e, nn, nc, enc, L->err);
     if (st) return st;
+    snprintf(e->name, sizeof e->name, "%s", bname->valuestring);
     for (size_t j = 0; j < nn; j++) {
         const cJSON *c = cJSON_GetArrayItem(num, (int)j);
         bool ind = false;
-        m->tab.num_names[j] = dup_str(c, "name");
-        if (!m->tab.num_names[j] || !get_bool(c, "indicator", &ind)) return bad(L, "tabular numeric column");
-        m->tab.num_indicator[j] = ind;
+        e->num_names[j] = dup_str(c, "name");
+        if (!e->num_names[j] || !get_bool(c, "indicator", &ind)) return bad(L, "tabular numeric column");
+        e->num_indicator[j] = ind;
     }
+    char name[64];
     double *mean = NULL;
-    st = read_f64(L, "tabular.num_mean", nn, &mean);
+    snprintf(name, sizeof name, "tabular.%zu.num_mean", g);
+    st = read_f64(L, name, nn, &mean);
     if (st) return st;
-    memcpy(m->tab.num_mean, mean, nn * sizeof *mean);
+    memcpy(e->num_mean, mean, nn * sizeof *mean);
     free(mean);
     for (size_t j = 0; j < nc; j++) {
         const cJSON *c = cJSON_GetArrayItem(cat, (int)j);
         size_t k;
-        m->tab.cat_names[j] = dup_str(c, "name");
-        if (!m->tab.cat_names[j] || !get_size(c, "n", 100000000, &k)) return bad(L, "tabular categorical column");
-        char name[64];
-        snprintf(name, sizeof name, "tabular.cat.%zu", j);
-        st = read_strings(L, name, k, &m->tab.cats[j]);
+        e->cat_names[j] = dup_str(c, "name");
+        if (!e->cat_names[j] || !get_size(c, "n", 100000000, &k)) return bad(L, "tabular categorical column");
+        snprintf(name, sizeof name, "tabular.%zu.cat.%zu", g, j);
+        st = read_strings(L, name, k, &e->cats[j]);
         if (st) return st;
-        m->tab.n_cats[j] = k;
+        e->n_cats[j] = k;
         for (size_t i = 1; i < k; i++)
-            if (strcmp(m->tab.cats[j][i - 1], m->tab.cats[j][i]) >= 0) return bad(L, "categories not sorted");
+            if (strcmp(e->cats[j][i - 1], e->cats[j][i]) >= 0) return bad(L, "categories not sorted");
     }
-    mm_tab_finish(&m->tab);
+    mm_tab_finish(e);
+    return MM_OK;
+}
+
+static mm_status load_tabular(loader *L, mm_pipeline *m, const cJSON *tabs)
+{
+    size_t ng = (size_t)cJSON_GetArraySize(tabs);
+    if (ng > MM_XMAT_MAX_PARTS) return bad(L, "too many tabular blocks");
+    m->tabs = calloc(ng + 1, sizeof *m->tabs);
+    if (!m->tabs) return mm_error_set(L->err, MM_ENOMEM, "out of memory");
+    for (size_t g = 0; g < ng; g++) {
+        m->n_tab = g + 1;
+        mm_status st = load_tab(L, &m->tabs[g], g, m->params.categorical, cJSON_GetArrayItem(tabs, (int)g));
+        if (st) return st;
+    }
     return MM_OK;
 }
 
@@ -546,7 +570,7 @@ static mm_status load_blocks(loader *L, mm_pipeline *m, const cJSON *blocks, con
     size_t nb = (size_t)cJSON_GetArraySize(blocks);
     const cJSON *single = get(models, "single", cJSON_Array);
     bool early = false;
-    if (nb != (m->has_tab ? 1 : 0) + m->n_text + m->n_file || nb == 0 || nb > MM_XMAT_MAX_PARTS || !single ||
+    if (nb != m->n_tab + m->n_text + m->n_file || nb == 0 || nb > MM_XMAT_MAX_PARTS || !single ||
         (size_t)cJSON_GetArraySize(single) != nb || !get_bool(models, "early", &early))
         return bad(L, "blocks do not match the encoders");
     m->blocks = calloc(nb, sizeof *m->blocks);
@@ -565,10 +589,10 @@ static mm_status load_blocks(loader *L, mm_pipeline *m, const cJSON *blocks, con
             !get_size(c, "encoded_dim", 1u << 30, &enc_dim) || !get_bool(c, "flag", &flag) ||
             !get_bool(c, "scaled", &scaled) || enc_dim + (flag ? 1 : 0) != dim)
             return bad(L, "block entry");
-        size_t first_text = m->has_tab ? 1 : 0, first_file = first_text + m->n_text, expect;
+        size_t first_text = m->n_tab, first_file = first_text + m->n_text, expect;
         mm_modality modality;
         if (b < first_text) {
-            expect = m->tab.dim;
+            expect = m->tabs[b].dim;
             modality = MM_MOD_TABULAR;
         } else if (b < first_file) {
             expect = mm_tfidf_n_terms(m->text[b - first_text].tfidf);
@@ -642,7 +666,7 @@ static mm_status load_header(loader *L, mm_pipeline *m, const cJSON *h)
         return mm_error_set(L->err, MM_EUNSUPPORTED, "%s: model format version %zu; this mmfuse reads version %d",
                             L->path, version, MODEL_FORMAT_VERSION);
     const cJSON *classes = get(h, "classes", cJSON_Array), *cols = get(h, "columns", cJSON_Array);
-    const cJSON *params = get(h, "params", cJSON_Object), *tab = get(h, "tabular", cJSON_Object);
+    const cJSON *params = get(h, "params", cJSON_Object), *tab = get(h, "tabular", cJSON_Array);
     const cJSON *text = get(h, "text", cJSON_Array), *blocks = get(h, "blocks", cJSON_Array);
     const cJSON *models = get(h, "models", cJSON_Object), *files = get(h, "files", cJSON_Array);
     m->target_name = dup_str(h, "target");
@@ -676,10 +700,7 @@ static mm_status load_header(loader *L, mm_pipeline *m, const cJSON *h)
     }
     st = read_f64(L, "prior", K, &m->prior);
     if (st) return st;
-    bool has_tab = false;
-    if (!get_bool(tab, "present", &has_tab)) return bad(L, "tabular section");
-    m->has_tab = has_tab;
-    if (has_tab && (st = load_tabular(L, m, tab))) return st;
+    if ((st = load_tabular(L, m, tab))) return st;
     if ((st = load_text(L, m, text))) return st;
     if ((st = load_files(L, m, files))) return st;
     return load_blocks(L, m, blocks, models);

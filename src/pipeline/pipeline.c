@@ -45,7 +45,8 @@ void mm_pipeline_free(mm_pipeline *m)
     free(m->target_name);
     mm_classes_free(m->classes, m->n_classes);
     free(m->prior);
-    mm_tab_free(&m->tab);
+    for (size_t j = 0; j < m->n_tab; j++) mm_tab_free(&m->tabs[j]);
+    free(m->tabs);
     for (size_t j = 0; j < m->n_text; j++) mm_text_enc_free(&m->text[j]);
     free(m->text);
     for (size_t j = 0; j < m->n_file; j++) {
@@ -180,15 +181,33 @@ mm_status mm_pl_fit_encoders(mm_pipeline *m, const mm_schema *s, const mm_table 
 {
     mm_status st = copy_schema(m, s, err);
     if (st) return st;
-    size_t n_tab = 0, n_text = 0, n_file = 0;
+    /* tabular blocks: the ungrouped columns ("tabular") first, then each
+       group in order of first appearance */
+    const char *groups[MM_XMAT_MAX_PARTS + 1];
+    size_t n_groups = 0, n_text = 0, n_file = 0;
+    bool ungrouped = false;
     for (size_t j = 0; j < s->n_cols; j++) {
         mm_role r = s->cols[j].role;
-        n_tab += r == MM_ROLE_NUMERIC || r == MM_ROLE_CATEGORICAL;
+        if (r == MM_ROLE_NUMERIC || r == MM_ROLE_CATEGORICAL) {
+            const char *g = s->cols[j].group;
+            if (!g[0]) {
+                ungrouped = true;
+                continue;
+            }
+            bool seen = false;
+            for (size_t k = 0; k < n_groups; k++) seen |= strcmp(groups[k], g) == 0;
+            if (!seen && n_groups < MM_XMAT_MAX_PARTS) groups[n_groups++] = g;
+            else if (!seen) return mm_error_set(err, MM_EUNSUPPORTED, "too many column groups");
+        }
         n_text += r == MM_ROLE_TEXT;
         n_file += (r == MM_ROLE_IMAGE || r == MM_ROLE_AUDIO || r == MM_ROLE_VIDEO) && mm_file_encoder_available(r);
     }
-    m->has_tab = n_tab > 0;
-    m->n_blocks = (m->has_tab ? 1 : 0) + n_text + n_file;
+    if (ungrouped) {
+        memmove(groups + 1, groups, n_groups * sizeof *groups);
+        groups[0] = "";
+        n_groups++;
+    }
+    m->n_blocks = n_groups + n_text + n_file;
     if (m->n_blocks == 0)
         return mm_error_set(err, MM_EINVAL,
                             "no feature columns: give --numeric, --categorical or --text columns");
@@ -196,16 +215,17 @@ mm_status mm_pl_fit_encoders(mm_pipeline *m, const mm_schema *s, const mm_table 
         return mm_error_set(err, MM_EUNSUPPORTED, "%zu feature blocks; at most %d are supported",
                             m->n_blocks, MM_XMAT_MAX_PARTS);
     m->blocks = calloc(m->n_blocks, sizeof *m->blocks);
+    m->tabs = calloc(n_groups + 1, sizeof *m->tabs);
     m->text = calloc(n_text + 1, sizeof *m->text);
     m->files = calloc(n_file + 1, sizeof *m->files);
-    if (!m->blocks || !m->text || !m->files) return mm_error_set(err, MM_ENOMEM, "out of memory");
+    if (!m->blocks || !m->tabs || !m->text || !m->files) return mm_error_set(err, MM_ENOMEM, "out of memory");
     size_t b = 0;
-    if (m->has_tab) {
-        st = mm_tab_fit(&m->tab, s, t, rows, n, m->params.categorical, m->params.missing_indicator, err);
+    for (size_t g = 0; g < n_groups; g++) {
+        st = mm_tab_fit(&m->tabs[g], s, groups[g], t, rows, n, m->params.categorical, m->params.missing_indicator, err);
         if (st) return st;
-        st = mm_tab_transform(&m->tab, t, rows, n, &blocks[b], rep, err);
+        m->n_tab++;
+        st = mm_tab_transform(&m->tabs[g], t, rows, n, &blocks[b++], rep, err);
         if (st) return st;
-        b++;
     }
     mm_tfidf_params tp = m->params.tfidf;
     tp.n_threads = m->params.n_threads;
@@ -255,8 +275,8 @@ mm_status mm_pl_transform(const mm_pipeline *m, const mm_table *t, const size_t 
 {
     size_t b = 0;
     mm_status st;
-    if (m->has_tab) {
-        st = mm_tab_transform(&m->tab, t, rows, n, &blocks[b++], rep, err);
+    for (size_t g = 0; g < m->n_tab; g++) {
+        st = mm_tab_transform(&m->tabs[g], t, rows, n, &blocks[b++], rep, err);
         if (st) return st;
     }
     for (size_t j = 0; j < m->n_text; j++) {

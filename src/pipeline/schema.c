@@ -13,6 +13,7 @@
 #include "pipeline/internal.h"
 
 #include <ctype.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,24 +241,41 @@ mm_status mm_schema_resolve(const mm_table *t, const mm_schema_request *req, mm_
         given[tc] = true;
     }
     for (size_t k = 0; k < req->n_names; k++) {
-        long j = mm_table_find_col(t, req->names[k]);
-        if (j < 0) {
-            st = mm_error_set(err, MM_EINVAL, "%s: no column named '%s' (given as %s)",
-                              mm_table_source(t), req->names[k], mm_role_name(req->roles[k]));
+        const char *pat = req->names[k];
+        const char *group = req->groups && req->groups[k] ? req->groups[k] : "";
+        bool glob = strpbrk(pat, "*?[") != NULL;
+        if (group[0] && (strpbrk(group, ":,= ") || strcmp(group, "tabular") == 0 || strlen(group) >= sizeof s->cols[0].group ||
+                         !(req->roles[k] == MM_ROLE_NUMERIC || req->roles[k] == MM_ROLE_CATEGORICAL))) {
+            st = mm_error_set(err, MM_EINVAL, "group '%s' (for '%s'): a group is a plain name (no ':', ',', '=' or "
+                              "spaces, not 'tabular', under 48 bytes) of numeric or categorical columns", group, pat);
             goto fail;
         }
-        if (given[j] && s->cols[j].role != req->roles[k]) {
-            st = mm_error_set(err, MM_EINVAL, "column '%s' is given two roles: %s and %s",
-                              req->names[k], mm_role_name(s->cols[j].role), mm_role_name(req->roles[k]));
+        size_t matched = 0;
+        for (size_t j = 0; j < nc; j++) {
+            const char *name = mm_table_col_name(t, j);
+            if (glob ? fnmatch(pat, name, 0) != 0 : strcmp(pat, name) != 0) continue;
+            matched++;
+            if (glob && (long)j == tc) continue; /* a pattern never captures the target */
+            if (given[j] && (s->cols[j].role != req->roles[k] || strcmp(s->cols[j].group, group) != 0)) {
+                st = mm_error_set(err, MM_EINVAL, "column '%s' is given two roles: %s and %s%s%s", name,
+                                  mm_role_name(s->cols[j].role), mm_role_name(req->roles[k]), group[0] ? " in group " : "",
+                                  group);
+                goto fail;
+            }
+            if (req->roles[k] == MM_ROLE_TARGET && (long)j != tc) {
+                st = mm_error_set(err, MM_EINVAL, "column '%s': only one target column is allowed", name);
+                goto fail;
+            }
+            given[j] = true;
+            s->cols[j].role = req->roles[k];
+            s->cols[j].source = req->sources ? req->sources[k] : MM_SRC_FLAG;
+            snprintf(s->cols[j].group, sizeof s->cols[j].group, "%s", group);
+        }
+        if (matched == 0) {
+            st = mm_error_set(err, MM_EINVAL, "%s: no column %s '%s' (given as %s)", mm_table_source(t),
+                              glob ? "matches" : "named", pat, mm_role_name(req->roles[k]));
             goto fail;
         }
-        if (req->roles[k] == MM_ROLE_TARGET && j != tc) {
-            st = mm_error_set(err, MM_EINVAL, "column '%s': only one target column is allowed", req->names[k]);
-            goto fail;
-        }
-        given[j] = true;
-        s->cols[j].role = req->roles[k];
-        s->cols[j].source = req->sources ? req->sources[k] : MM_SRC_FLAG;
     }
     for (size_t j = 0; j < nc; j++) {
         if (given[j]) continue;

@@ -41,7 +41,8 @@ def write(name, text, mode="w"):
 
 # ---------------------------------------------------------------- the happy path
 p = run("evaluate", demo, "--target", "category", "-q")
-for s in ("tabular only", "text:title only", "early fusion (concat)", "late fusion (average)", "fusion gain",
+for s in ("tabular only", "text:title only", "early fusion (concat", "late fusion (average)", "late fusion (stacked)",
+          "fusion gain",
           "title", "text", "% of total"):
     check(s in p.stdout, f"evaluate output lacks {s!r}")
 p = run("evaluate", demo, "--target", "category", "--json", "-q")
@@ -114,7 +115,10 @@ side = json.load(open(os.path.join(tmp, "features.json")))
 check(X.dtype == np.float32 and X.shape[0] == 1500 and X.shape[1] == side["cols"], f"extract shape {X.shape}")
 check([b["name"] for b in side["blocks"]] == ["tabular", "text:title"], f"sidecar blocks {side['blocks']}")
 tb = side["blocks"][1]
-T = X[:, tb["start"]:tb["end"]]
+check(tb["present_column"], "demo titles are sometimes missing: the text block carries a present column")
+T = X[:, tb["start"]:tb["end"] - 1]
+check(np.array_equal(X[:, tb["end"] - 1] == 1, np.array([r[1] != "" for r in csv.reader(open(demo))][1:])),
+      "the present column says which rows have a title")
 norms = np.sqrt((T.astype(np.float64) ** 2).sum(1))
 check(np.all((np.abs(norms - 1) < 1e-5) | (norms == 0)), "unscaled TF-IDF rows are L2-normalized")
 run("extract", demo, "--target", "category", "-o", feats, "--scale", "-q")

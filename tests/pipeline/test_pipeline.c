@@ -46,7 +46,7 @@ static void test_infer(void)
     mm_error err = {0};
     const char *names[] = {"count"};
     mm_role roles[] = {MM_ROLE_CATEGORICAL};
-    mm_schema_request req = {"label", names, roles, NULL, 1, true};
+    mm_schema_request req = {.target = "label", .names = names, .roles = roles, .n_names = 1, .infer_rest = true};
     MM_CHECK_STATUS(mm_schema_resolve(t, &req, &s, &err), MM_OK);
     MM_CHECK(s->cols[3].role == MM_ROLE_CATEGORICAL && s->cols[3].source == MM_SRC_FLAG);
     MM_CHECK(s->cols[4].role == MM_ROLE_TARGET && s->target_col == 4);
@@ -58,7 +58,7 @@ static void test_infer(void)
     MM_CHECK(strstr(err.msg, "nope") != NULL);
     const char *twice[] = {"tier", "tier"};
     mm_role two[] = {MM_ROLE_TEXT, MM_ROLE_CATEGORICAL};
-    mm_schema_request req2 = {"label", twice, two, NULL, 2, true};
+    mm_schema_request req2 = {.target = "label", .names = twice, .roles = two, .n_names = 2, .infer_rest = true};
     MM_CHECK_STATUS(mm_schema_resolve(t, &req2, &s, &err), MM_EINVAL);
     MM_CHECK(strstr(err.msg, "two roles") != NULL);
     mm_table_free(t);
@@ -116,7 +116,7 @@ static void test_no_leakage(void)
     mm_error err = {0};
     const char *names[] = {"num", "cat", "txt"};
     mm_role roles[] = {MM_ROLE_NUMERIC, MM_ROLE_CATEGORICAL, MM_ROLE_TEXT};
-    mm_schema_request req = {"y", names, roles, NULL, 3, false};
+    mm_schema_request req = {.target = "y", .names = names, .roles = roles, .n_names = 3, .infer_rest = false};
     MM_CHECK_STATUS(mm_schema_resolve(t, &req, &s, &err), MM_OK);
     mm_pipeline *m = mm_pipeline_alloc();
     m->params = mm_pipeline_params_default();
@@ -127,9 +127,9 @@ static void test_no_leakage(void)
     mm_block btr[MM_XMAT_MAX_PARTS] = {0}, bte[MM_XMAT_MAX_PARTS] = {0};
     MM_CHECK_STATUS(mm_pl_fit_encoders(m, s, t, train, 8, btr, NULL, &err), MM_OK);
     /* mean imputation from training rows only: (1+2+3+4+5+6+8)/7 */
-    MM_CHECK_NEAR(m->tab.num_mean[0], 29.0 / 7.0, 1e-12);
-    MM_CHECK(m->tab.num_indicator[0] == 1);
-    MM_CHECK(m->tab.n_cats[0] == 2); /* blue, red: no violet */
+    MM_CHECK_NEAR(m->tabs[0].num_mean[0], 29.0 / 7.0, 1e-12);
+    MM_CHECK(m->tabs[0].num_indicator[0] == 1);
+    MM_CHECK(m->tabs[0].n_cats[0] == 2); /* blue, red: no violet */
     bool zebra = false;
     for (size_t k = 0; k < mm_tfidf_n_terms(m->text[0].tfidf); k++)
         zebra |= strstr(mm_tfidf_term(m->text[0].tfidf, k), "zebra") != NULL;
@@ -171,7 +171,7 @@ static void test_model_roundtrip(void)
     mm_table *t = table_of(csv);
     const char *names[] = {"id", "x1", "x2", "color", "words"};
     mm_role roles[] = {MM_ROLE_ID, MM_ROLE_NUMERIC, MM_ROLE_NUMERIC, MM_ROLE_CATEGORICAL, MM_ROLE_TEXT};
-    mm_schema_request req = {"y", names, roles, NULL, 5, false};
+    mm_schema_request req = {.target = "y", .names = names, .roles = roles, .n_names = 5, .infer_rest = false};
     mm_schema *s;
     mm_error err = {0};
     MM_CHECK_STATUS(mm_schema_resolve(t, &req, &s, &err), MM_OK);
