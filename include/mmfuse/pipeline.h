@@ -143,6 +143,9 @@ typedef struct mm_pipeline_params {
     char late_weights[512];    /* late:weighted: "auto" (each block's inner-CV
                                   accuracy) or "tabular=1,text:title=2"      */
     size_t inner_folds;        /* inner CV of stacking / auto weights (5)    */
+    size_t balance_dim;        /* reduce each block wider than this to this
+                                  many principal components, fit on the
+                                  training rows (0 = off)                    */
     char single[64];           /* block name for MM_FUSION_SINGLE            */
     int n_threads;             /* 0 = all cores                              */
     uint32_t seed;             /* 42                                         */
@@ -209,7 +212,8 @@ MM_API mm_status mm_pipeline_load(const char *path, mm_pipeline **out, mm_error 
 MM_API char *mm_pipeline_describe(const mm_pipeline *m);
 
 /* Encodes the table's blocks fitted on all rows (for `mmfuse extract`):
- * blocks[0..*n_blocks), scaled per block when `scale` is true. */
+ * blocks[0..*n_blocks), scaled per block when `scale` is true (and then
+ * reduced by PCA when params.balance_dim is set). */
 /* Whether this build has an encoder for columns of that role (image, audio, video). */
 MM_API bool mm_file_encoder_available(mm_role role);
 
@@ -241,6 +245,9 @@ typedef struct mm_eval_result {
     size_t n_blocks;
     char (*block_names)[64];
     size_t *block_dims;    /* dims of blocks fitted on all rows            */
+    size_t *block_model_dims; /* dims the models see (after --balance-dim)  */
+    double *block_pca_variance; /* explained variance kept by the PCA, mean
+                                   over folds (NAN when not reduced)        */
     mm_modality *block_modality;
     size_t n_results;
     mm_eval_row *results;  /* singles first, then fusions                  */

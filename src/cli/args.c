@@ -38,6 +38,9 @@ static const char *const help_common =
     "  --late-weights W         late:weighted weights: auto (each block's inner-CV\n"
     "                           accuracy; default) or tabular=1,text:title=2\n"
     "  --inner-folds N          inner CV of stacking and auto weights (5)\n"
+    "  --balance-dim N          reduce every block wider than N to N principal\n"
+    "                           components (PCA fit on the training rows), so a\n"
+    "                           wide block does not drown a narrow one (0 = off)\n"
     "  --no-stacking            (evaluate) skip the weighted and stacked rows\n"
     "  --max-features N         TF-IDF vocabulary size (500; 0 = all terms)\n"
     "  --ngram LO,HI            TF-IDF n-gram range (1,2)\n"
@@ -387,6 +390,10 @@ int mm_cli_parse(mm_cli *c, int argc, char **argv)
             NEED_VALUE();
             if (!parse_long(v, 2, 100, &n)) return usage_error(c, "--inner-folds: '%s' is not a count from 2 to 100", v);
             pp->inner_folds = (size_t)n;
+        } else if (strcmp(a, "--balance-dim") == 0) {
+            NEED_VALUE();
+            if (!parse_long(v, 0, 1000000, &n)) return usage_error(c, "--balance-dim: '%s' is not a count", v);
+            pp->balance_dim = (size_t)n;
         } else if (strcmp(a, "--no-stacking") == 0) {
             c->eval.stacking = false;
         } else if (strcmp(a, "--ordinal") == 0) {

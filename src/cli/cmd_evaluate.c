@@ -30,12 +30,17 @@ static void print_schema(const mm_schema *s, const mm_eval_result *r)
 static void print_table(const mm_eval_params *p, const mm_eval_result *r)
 {
     size_t total = 0;
-    for (size_t b = 0; b < r->n_blocks; b++) total += r->block_dims[b];
+    for (size_t b = 0; b < r->n_blocks; b++) total += r->block_model_dims[b];
     printf("feature blocks (fitted on all rows):\n");
-    for (size_t b = 0; b < r->n_blocks; b++)
-        printf("  %-22s %-8s %6zu features (%5.1f%% of total)\n", r->block_names[b],
-               mm_modality_name(r->block_modality[b]), r->block_dims[b],
-               total ? 100.0 * (double)r->block_dims[b] / (double)total : 0.0);
+    for (size_t b = 0; b < r->n_blocks; b++) {
+        printf("  %-22s %-8s %6zu features (%5.1f%% of total)", r->block_names[b],
+               mm_modality_name(r->block_modality[b]), r->block_model_dims[b],
+               total ? 100.0 * (double)r->block_model_dims[b] / (double)total : 0.0);
+        if (r->block_model_dims[b] != r->block_dims[b])
+            printf(", PCA from %zu keeping %.1f%% of the variance (mean over folds)", r->block_dims[b],
+                   100.0 * r->block_pca_variance[b]);
+        printf("\n");
+    }
     printf("  %-22s %-8s %6zu features\n\n", "total", "", total);
     printf("%zu-fold stratified cross-validation (%s, seed %u) on %zu rows; logistic regression "
            "(C=%g, max_iter=%d%s); every encoder, scaler and model refit inside each training fold\n\n",
@@ -89,13 +94,16 @@ static void print_json(const mm_eval_params *p, const mm_schema *s, const mm_eva
     cJSON_AddNumberToObject(j, "seed", p->pipeline.seed);
     cJSON *blocks = cJSON_AddArrayToObject(j, "blocks");
     size_t total = 0;
-    for (size_t b = 0; b < r->n_blocks; b++) total += r->block_dims[b];
+    for (size_t b = 0; b < r->n_blocks; b++) total += r->block_model_dims[b];
     for (size_t b = 0; b < r->n_blocks; b++) {
         cJSON *c = cJSON_CreateObject();
         cJSON_AddStringToObject(c, "name", r->block_names[b]);
         cJSON_AddStringToObject(c, "modality", mm_modality_name(r->block_modality[b]));
-        cJSON_AddNumberToObject(c, "dim", (double)r->block_dims[b]);
-        cJSON_AddNumberToObject(c, "share", total ? (double)r->block_dims[b] / (double)total : 0.0);
+        cJSON_AddNumberToObject(c, "dim", (double)r->block_model_dims[b]);
+        cJSON_AddNumberToObject(c, "encoded_dim", (double)r->block_dims[b]);
+        if (r->block_model_dims[b] != r->block_dims[b])
+            cJSON_AddNumberToObject(c, "pca_explained_variance", r->block_pca_variance[b]);
+        cJSON_AddNumberToObject(c, "share", total ? (double)r->block_model_dims[b] / (double)total : 0.0);
         cJSON_AddItemToArray(blocks, c);
     }
     cJSON *res = cJSON_AddArrayToObject(j, "results");

@@ -5,6 +5,7 @@
 
 #include "mmfuse/eval.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@ void mm_eval_result_free(mm_eval_result *r)
     free(r->y);
     free(r->block_names);
     free(r->block_dims);
+    free(r->block_model_dims);
+    free(r->block_pca_variance);
     free(r->block_modality);
     for (size_t i = 0; i < r->n_results; i++) {
         free(r->results[i].fold_acc);
@@ -83,6 +86,11 @@ static mm_status run_fold(const mm_eval_params *p, const mm_schema *s, const mm_
     }
     for (size_t i = 0; i < ntr; i++) m->prior[ytr[i]] += 1.0 / (double)ntr;
     st = mm_pl_fit_encoders(m, s, t, tr, ntr, btr, rep, err);
+    for (size_t b = 0; !st && b < m->n_blocks; b++)
+        if (m->blocks[b].pca) {
+            r->block_model_dims[b] = m->blocks[b].dim;
+            r->block_pca_variance[b] += m->blocks[b].pca_variance / (double)r->n_folds;
+        }
     if (!st) st = mm_pl_transform(m, t, te, nte, bte, rep, err);
     if (!st) st = mm_pl_fit_models(m, btr, ntr, ytr, true, true, rep, err);
     if (!st && r->n_results > m->n_blocks + 2) st = mm_pl_fit_late(m, s, t, tr, ytr, ntr, true, true, err);
@@ -137,17 +145,23 @@ static mm_status setup_results(mm_eval_result *r, const mm_pipeline_params *p, c
     r->block_names = calloc(nb + 1, sizeof *r->block_names);
     r->block_dims = calloc(nb + 1, sizeof *r->block_dims);
     r->block_modality = calloc(nb + 1, sizeof *r->block_modality);
+    r->block_model_dims = calloc(nb + 1, sizeof *r->block_model_dims);
+    r->block_pca_variance = calloc(nb + 1, sizeof *r->block_pca_variance);
     size_t n_pairs = pairs && nb > 2 ? nb * (nb - 1) / 2 : 0;
     r->n_results = nb + (nb > 1 ? (stacking ? 4 : 2) : 0) + n_pairs;
     r->results = calloc(r->n_results, sizeof *r->results);
-    if (!r->block_names || !r->block_dims || !r->block_modality || !r->results)
+    if (!r->block_names || !r->block_dims || !r->block_modality || !r->results || !r->block_model_dims ||
+        !r->block_pca_variance)
         return mm_error_set(err, MM_ENOMEM, "out of memory");
     size_t total = 0;
     for (size_t b = 0; b < nb; b++) {
         snprintf(r->block_names[b], sizeof r->block_names[b], "%s", blocks[b].name);
         r->block_dims[b] = blocks[b].dim;
         r->block_modality[b] = blocks[b].modality;
-        total += blocks[b].dim;
+        bool reduce = p->balance_dim && blocks[b].dim > p->balance_dim;
+        r->block_model_dims[b] = reduce ? p->balance_dim : blocks[b].dim;
+        r->block_pca_variance[b] = reduce ? 0.0 : NAN;
+        total += r->block_model_dims[b];
     }
     for (size_t i = 0; i < r->n_results; i++) {
         mm_eval_row *row = &r->results[i];
@@ -162,7 +176,7 @@ static mm_status setup_results(mm_eval_result *r, const mm_pipeline_params *p, c
             snprintf(row->kind, sizeof row->kind, "single");
             row->fusion = MM_FUSION_SINGLE;
             row->blocks = 1u << i;
-            row->dims = blocks[i].dim;
+            row->dims = r->block_model_dims[i];
         } else if (i >= n_std) {
             /* the (i - n_std)-th pair a < b in lexicographic order */
             size_t k = i - n_std, a = 0, b;
@@ -172,7 +186,7 @@ static mm_status setup_results(mm_eval_result *r, const mm_pipeline_params *p, c
             snprintf(row->kind, sizeof row->kind, "early");
             row->fusion = MM_FUSION_EARLY;
             row->blocks = (1u << a) | (1u << b);
-            row->dims = blocks[a].dim + blocks[b].dim;
+            row->dims = r->block_model_dims[a] + r->block_model_dims[b];
         } else if (i == nb) {
             snprintf(row->name, sizeof row->name, "early fusion (concat, missing=%s)", mm_missing_name(p->missing));
             snprintf(row->kind, sizeof row->kind, "early");

@@ -95,6 +95,8 @@ typedef struct mm_block_info {
     size_t dim;          /* after the missing-modality step            */
     mm_missing_fit miss; /* fitted missing-modality step                */
     mm_scaler *scaler;   /* NULL when scale_blocks is false             */
+    struct mm_pca *pca;  /* --balance-dim: PCA of the scaled block, or NULL */
+    double pca_variance; /* explained variance ratio kept by the PCA      */
 } mm_block_info;
 
 struct mm_pipeline {

@@ -19,6 +19,7 @@
  *     text.<j>.idf     [n_terms]
  *     block.<b>.mean, block.<b>.scale [dim]        (when scaled)
  *     block.<b>.missing_mean [encoded dim]         (missing strategy "mean")
+ *     block.<b>.pca_mean / pca_components / pca_variance  (--balance-dim)
  *     late.weights [n_blocks]                      (late:weighted)
  *     model.stacker.coef / .intercept              (late:stacked; dim =
  *                                                   n_blocks x (K + 1))
@@ -30,6 +31,8 @@
  * that every array has exactly the size the header implies, before any
  * object is built from it. */
 #include "pipeline/internal.h"
+
+#include "mmfuse/decomp.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -118,6 +121,7 @@ static cJSON *params_json(const mm_pipeline_params *p)
     cJSON_AddStringToObject(o, "missing_per_block", p->missing_per_block);
     cJSON_AddStringToObject(o, "late_weights", p->late_weights);
     cJSON_AddNumberToObject(o, "inner_folds", (double)p->inner_folds);
+    cJSON_AddNumberToObject(o, "balance_dim", (double)p->balance_dim);
     cJSON_AddStringToObject(o, "audio_config", p->audio_config);
     cJSON_AddStringToObject(o, "image_config", p->image_config);
     return o;
@@ -193,6 +197,7 @@ static char *header_json(const mm_pipeline *m)
         cJSON_AddStringToObject(c, "missing", mm_missing_name(m->blocks[b].miss.strategy));
         cJSON_AddBoolToObject(c, "flag", m->blocks[b].miss.flag);
         cJSON_AddBoolToObject(c, "scaled", m->blocks[b].scaler != NULL);
+        cJSON_AddNumberToObject(c, "pca", m->blocks[b].pca ? (double)mm_pca_n_components(m->blocks[b].pca) : 0.0);
         cJSON_AddItemToArray(blocks, c);
         cJSON_AddItemToArray(single, cJSON_CreateBool(m->single && m->single[b]));
     }
@@ -252,6 +257,16 @@ mm_status mm_pipeline_save(const mm_pipeline *m, const char *path, mm_error *err
             st = add_f64(w, name, mm_scaler_mean(sc), mm_scaler_dim(sc), err);
             snprintf(name, sizeof name, "block.%zu.scale", b);
             if (!st) st = add_f64(w, name, mm_scaler_scale(sc), mm_scaler_dim(sc), err);
+        }
+        const mm_pca *pca = m->blocks[b].pca;
+        if (!st && pca) {
+            size_t k = mm_pca_n_components(pca), d = mm_pca_dim(pca);
+            snprintf(name, sizeof name, "block.%zu.pca_mean", b);
+            st = add_f64(w, name, mm_pca_mean(pca), d, err);
+            snprintf(name, sizeof name, "block.%zu.pca_components", b);
+            if (!st) st = add_f64_2d(w, name, mm_pca_components(pca), k, d, err);
+            snprintf(name, sizeof name, "block.%zu.pca_variance", b);
+            if (!st) st = add_f64(w, name, mm_pca_explained_variance(pca), k, err);
         }
         if (!st && m->single && m->single[b]) {
             snprintf(name, sizeof name, "model.single.%zu", b);
@@ -427,6 +442,7 @@ static mm_status parse_params(loader *L, const cJSON *o, mm_pipeline_params *p)
     size_t inner;
     int miss = mi_s ? mm_missing_parse(mi_s->valuestring) : -1;
     if (miss < 0 || !mpb || !lw || !get_size(o, "inner_folds", 1000, &inner) ||
+        !get_size(o, "balance_dim", 1u << 30, &p->balance_dim) ||
         strlen(mpb->valuestring) >= sizeof p->missing_per_block || strlen(lw->valuestring) >= sizeof p->late_weights)
         return bad(L, "bad missing-modality or late-fusion params");
     p->missing = (mm_missing)miss;
@@ -581,13 +597,14 @@ static mm_status load_blocks(loader *L, mm_pipeline *m, const cJSON *blocks, con
     for (size_t b = 0; b < nb; b++) {
         const cJSON *c = cJSON_GetArrayItem(blocks, (int)b);
         const cJSON *name = get(c, "name", cJSON_String), *mod = get(c, "modality", cJSON_String);
-        size_t dim, enc_dim;
+        size_t dim, enc_dim, pca_k;
         bool scaled, flag;
         const cJSON *miss = get(c, "missing", cJSON_String);
         int strategy = miss ? mm_missing_parse(miss->valuestring) : -1;
         if (!name || !mod || strategy < 0 || !get_size(c, "dim", 1u << 30, &dim) ||
             !get_size(c, "encoded_dim", 1u << 30, &enc_dim) || !get_bool(c, "flag", &flag) ||
-            !get_bool(c, "scaled", &scaled) || enc_dim + (flag ? 1 : 0) != dim)
+            !get_bool(c, "scaled", &scaled) || !get_size(c, "pca", 1u << 30, &pca_k) ||
+            (pca_k ? pca_k != dim : enc_dim + (flag ? 1 : 0) != dim))
             return bad(L, "block entry");
         size_t first_text = m->n_tab, first_file = first_text + m->n_text, expect;
         mm_modality modality;
@@ -602,6 +619,7 @@ static mm_status load_blocks(loader *L, mm_pipeline *m, const cJSON *blocks, con
             modality = m->files[b - first_file].enc->modality;
         }
         if (enc_dim != expect) return bad(L, "block dimension does not match its encoder");
+        size_t pre_dim = enc_dim + (flag ? 1 : 0); /* after the missing step, before PCA */
         mm_missing_fit *mf = &m->blocks[b].miss;
         mf->strategy = (mm_missing)strategy;
         mf->dim_in = enc_dim;
@@ -629,13 +647,28 @@ static mm_status load_blocks(loader *L, mm_pipeline *m, const cJSON *blocks, con
         if (scaled) {
             double *mean = NULL, *scale = NULL;
             snprintf(tn, sizeof tn, "block.%zu.mean", b);
-            st = read_f64(L, tn, dim, &mean);
+            st = read_f64(L, tn, pre_dim, &mean);
             snprintf(tn, sizeof tn, "block.%zu.scale", b);
-            if (!st) st = read_f64(L, tn, dim, &scale);
+            if (!st) st = read_f64(L, tn, pre_dim, &scale);
             bool centered = m->blocks[b].modality != MM_MOD_TEXT;
-            if (!st) st = mm_scaler_from_parts(dim, centered, mean, NULL, scale, &m->blocks[b].scaler, L->err);
+            if (!st) st = mm_scaler_from_parts(pre_dim, centered, mean, NULL, scale, &m->blocks[b].scaler, L->err);
             free(mean);
             free(scale);
+        }
+        if (!st && pca_k) {
+            double *pm = NULL, *pc = NULL, *pv = NULL;
+            size_t pn = 0;
+            if (!mm_size_mul(pca_k, pre_dim, &pn)) st = bad(L, "PCA too large");
+            snprintf(tn, sizeof tn, "block.%zu.pca_mean", b);
+            if (!st) st = read_f64(L, tn, pre_dim, &pm);
+            snprintf(tn, sizeof tn, "block.%zu.pca_components", b);
+            if (!st) st = read_f64(L, tn, pn, &pc);
+            snprintf(tn, sizeof tn, "block.%zu.pca_variance", b);
+            if (!st) st = read_f64(L, tn, pca_k, &pv);
+            if (!st) st = mm_pca_from_parts(pre_dim, pca_k, pm, pc, pv, &m->blocks[b].pca, L->err);
+            free(pm);
+            free(pc);
+            free(pv);
         }
         if (!st && cJSON_IsTrue(cJSON_GetArrayItem(single, (int)b))) {
             snprintf(tn, sizeof tn, "model.single.%zu", b);
@@ -798,6 +831,7 @@ char *mm_pipeline_describe(const mm_pipeline *m)
         OUT("  %-24s %-8s %6zu features, missing: %s%s%s", m->blocks[b].name, mm_modality_name(m->blocks[b].modality),
             m->blocks[b].dim, mm_missing_name(m->blocks[b].miss.strategy), m->blocks[b].miss.flag ? " (+flag)" : "",
             m->blocks[b].scaler ? ", standardized" : "");
+        if (m->blocks[b].pca) OUT(", PCA from %zu", mm_pca_dim(m->blocks[b].pca));
         if (m->late_w) OUT(", weight %.4g", m->late_w[b]);
         OUT("\n");
     }

@@ -2,6 +2,8 @@
  * mm_evaluate (evaluate.c) runs the same steps inside each CV fold. */
 #include "pipeline/internal.h"
 
+#include "mmfuse/decomp.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,7 @@ void mm_pipeline_free(mm_pipeline *m)
     for (size_t b = 0; b < m->n_blocks; b++) {
         mm_scaler_free(m->blocks[b].scaler);
         mm_missing_fit_free(&m->blocks[b].miss);
+        mm_pca_free(m->blocks[b].pca);
         if (m->single) mm_logreg_free(m->single[b]);
     }
     free(m->blocks);
@@ -120,6 +123,49 @@ static mm_status scale_block(const mm_scaler *sc, mm_block *b, mm_error *err)
 {
     if (!sc) return MM_OK;
     return b->sparse ? mm_scaler_transform_csr(sc, &b->csr, err) : mm_scaler_transform_dense(sc, &b->dense, err);
+}
+
+/* Replaces a block's values by its PCA scores (dense, k columns). */
+static mm_status balance_apply(const mm_pca *pca, mm_block *b, mm_error *err)
+{
+    if (!pca) return MM_OK;
+    mm_mat scores;
+    mm_status st = b->sparse ? mm_pca_transform_csr(pca, &b->csr, &scores, err)
+                             : mm_pca_transform_dense(pca, &b->dense, &scores, err);
+    if (st) return st;
+    mm_csr_free(&b->csr);
+    mm_mat_free(&b->dense);
+    b->dense = scores;
+    b->sparse = false;
+    b->dim = scores.cols;
+    b->present_column = false;
+    return MM_OK;
+}
+
+/* --balance-dim N: a block wider than N is reduced to its first N principal
+ * components (fit on these rows: the training rows), as the article's
+ * balance_modality_dimensions (StandardScaler, then PCA(N, random_state)). */
+static mm_status balance_fit(mm_pipeline *m, size_t b, mm_block *blk, mm_error *err)
+{
+    size_t N = m->params.balance_dim;
+    if (N == 0 || blk->dim <= N) return MM_OK;
+    mm_pca_params pp = mm_pca_params_default();
+    pp.n_components = N < blk->rows ? N : blk->rows;
+    pp.seed = m->params.seed;
+    pp.n_threads = m->params.n_threads;
+    mm_status st = blk->sparse ? mm_pca_fit_csr(&pp, &blk->csr, &m->blocks[b].pca, err)
+                               : mm_pca_fit_dense(&pp, &blk->dense, &m->blocks[b].pca, err);
+    if (st) {
+        mm_error_prefix(err, "PCA to %zu dimensions", pp.n_components);
+        return st;
+    }
+    const double *ratio = mm_pca_explained_variance_ratio(m->blocks[b].pca);
+    double sum = 0;
+    for (size_t k = 0; k < pp.n_components; k++) sum += ratio[k];
+    m->blocks[b].pca_variance = sum;
+    st = balance_apply(m->blocks[b].pca, blk, err);
+    m->blocks[b].dim = blk->dim;
+    return st;
 }
 
 static mm_status copy_schema(mm_pipeline *m, const mm_schema *s, mm_error *err)
@@ -262,6 +308,7 @@ mm_status mm_pl_fit_encoders(mm_pipeline *m, const mm_schema *s, const mm_table 
             st = blocks[b].sparse ? mm_scaler_fit_csr(&blocks[b].csr, true, &m->blocks[b].scaler, err)
                                   : mm_scaler_fit_dense(&blocks[b].dense, true, true, &m->blocks[b].scaler, err);
         if (!st) st = scale_block(m->blocks[b].scaler, &blocks[b], err);
+        if (!st) st = balance_fit(m, b, &blocks[b], err);
         if (st) {
             mm_error_prefix(err, "block '%s'", blocks[b].name);
             return st;
@@ -288,6 +335,7 @@ mm_status mm_pl_transform(const mm_pipeline *m, const mm_table *t, const size_t 
     for (b = 0; b < m->n_blocks; b++) {
         st = mm_missing_apply(&m->blocks[b].miss, &blocks[b], err);
         if (!st) st = scale_block(m->blocks[b].scaler, &blocks[b], err);
+        if (!st) st = balance_apply(m->blocks[b].pca, &blocks[b], err);
         if (st) return st;
     }
     return MM_OK;
@@ -599,6 +647,7 @@ mm_status mm_pipeline_extract(const mm_pipeline_params *p, const mm_schema *s, c
     if (!st) {
         m->params = *p;
         m->params.scale_blocks = scale;
+        if (!scale) m->params.balance_dim = 0; /* PCA needs the standardized blocks */
         for (size_t i = 0; i < n; i++) rows[i] = i;
         rep.rows_total = n;
         st = mm_pl_fit_encoders(m, s, t, rows, n, blocks, &rep, err);

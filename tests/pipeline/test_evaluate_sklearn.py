@@ -164,5 +164,85 @@ ok = leak_diff > 1e-2
 print(f"leaky reference differs by {leak_diff:.2e} (must be > 1e-2): {'ok' if ok else 'FAIL'}")
 passed += ok
 failed += not ok
+# ---- second configuration: --missing mean --balance-dim 40 (mean imputation
+# and PCA fit on the training rows only), compared with sklearn, and with a
+# leaky sklearn reference that fits them on all rows.
+from sklearn.decomposition import PCA
+oof2 = os.path.join(tmp, "oof2.csv")
+subprocess.run([mmfuse, "evaluate", data, "--target", "category", "--id", "product_id", "--text", "title",
+                "--numeric", ",".join(NUM), "--categorical", ",".join(CAT), "--no-infer", "--json",
+                "--missing", "mean", "--balance-dim", "40", "--no-stacking", "--save-oof", oof2, "-q", "--no-cache"],
+               check=True, stdout=subprocess.DEVNULL)
+got2 = {}
+with open(oof2, newline="") as f:
+    rd = csv.reader(f)
+    next(rd)
+    for line in rd:
+        got2.setdefault(line[1], np.zeros((n, K)))[int(line[0])] = [float(v) for v in line[4:]]
+
+def reference_mean_pca(leak_mean=False, leak_pca=False):
+    out = {}
+    for tr, te in StratifiedKFold(5, shuffle=True, random_state=42).split(np.zeros(n), y):
+        sc = StandardScaler().fit(tabular(tr, tr))
+        tab_tr, tab_te = sc.transform(tabular(tr, tr)), sc.transform(tabular(tr, te))
+        vec = TfidfVectorizer(max_features=500, ngram_range=(1, 2), sublinear_tf=True, stop_words="english")
+        vec.fit(texts[tr])
+        raw = lambda rows: vec.transform(texts[rows]).astype(np.float32).toarray()
+        mean_rows = np.arange(n) if leak_mean else tr
+        fill = raw(mean_rows)[text_present[mean_rows]].astype(np.float64).mean(0).astype(np.float32)
+        def txt(rows):  # sparse, as mmfuse keeps the text block (the scaler's float32 sparse path)
+            X = raw(rows)
+            X[~text_present[rows]] = fill
+            return sparse.csr_matrix(X)
+        ssc = StandardScaler(with_mean=False).fit(txt(tr))
+        pca_rows = np.arange(n) if leak_pca else tr
+        dense64 = lambda rows: ssc.transform(txt(rows)).toarray().astype(np.float64)
+        pca = PCA(n_components=40, random_state=42).fit(dense64(pca_rows))
+        # mmfuse keeps blocks in float32: the scores are rounded once
+        t_tr = pca.transform(dense64(tr)).astype(np.float32)
+        t_te = pca.transform(dense64(te)).astype(np.float32)
+        p_tab = lr().fit(tab_tr, y[tr]).predict_proba(tab_te)
+        p_txt = lr().fit(t_tr, y[tr]).predict_proba(t_te)
+        p_early = lr().fit(np.hstack([tab_tr, t_tr]), y[tr]).predict_proba(np.hstack([tab_te, t_te]))
+        for key, p in (("tabular", p_tab), ("text:title", p_txt), ("early", p_early)):
+            out.setdefault(key, np.zeros((n, K)))[te] = p
+    return out
+
+ref2 = reference_mean_pca()
+for key in ("tabular", "text:title", "early"):
+    diff = np.abs(got2[key] - ref2[key]).max()
+    ok = diff <= 1e-6
+    print(f"mean+PCA {key:12s} max|p - p_sklearn| = {diff:.2e}  {'ok' if ok else 'FAIL'}")
+    passed += ok
+    failed += not ok
+for leak in ({"leak_mean": True}, {"leak_pca": True}):
+    lk = reference_mean_pca(**leak)
+    d = max(np.abs(got2[k] - lk[k]).max() for k in ("text:title", "early"))
+    ok = d > 1e-3
+    print(f"reference with {list(leak)[0]} differs by {d:.2e} (must be > 1e-3): {'ok' if ok else 'FAIL'}")
+    passed += ok
+    failed += not ok
+
+# a stacker trained on in-fold probabilities (leakage) must not match ours
+def stacked_in_fold():
+    out = np.zeros((n, K))
+    for tr, te in StratifiedKFold(5, shuffle=True, random_state=42).split(np.zeros(n), y):
+        (p_tab, p_txt), (tab_tr, tab_te, t_tr, t_te) = blocks_fit_predict(tr, te)
+        prior = np.bincount(y[tr], minlength=K) / len(tr)
+        ins = [lr().fit(tab_tr, y[tr]).predict_proba(tab_tr), lr().fit(t_tr, y[tr]).predict_proba(t_tr)]
+        def meta(ps, prs):
+            cols = []
+            for p, pr in zip(ps, prs):
+                cols += [np.where(pr[:, None], p, prior), pr[:, None].astype(float)]
+            return np.hstack(cols).astype(np.float32)
+        st = lr().fit(meta(ins, [tab_present[tr], text_present[tr]]), y[tr])
+        out[te] = st.predict_proba(meta([p_tab, p_txt], [tab_present[te], text_present[te]]))
+    return out
+d = np.abs(got["late:stacked"] - stacked_in_fold()).max()
+ok = d > 1e-2
+print(f"stacker on in-fold probabilities differs by {d:.2e} (must be > 1e-2): {'ok' if ok else 'FAIL'}")
+passed += ok
+failed += not ok
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
