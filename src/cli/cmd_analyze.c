@@ -2,9 +2,11 @@
  * For each modality its CV accuracy; for each pair of modalities (and for
  * all together) the early-fusion accuracy and the gain over the better
  * single one, how their errors relate (how often exactly one is right,
- * Yule's Q, the kappa of their errors), and the article's verdict. */
+ * Yule's Q, the kappa of their errors), their canonical correlations, and
+ * the article's verdict. */
 #include "cli/cli.h"
 
+#include "mmfuse/decomp.h"
 #include "mmfuse/eval.h"
 
 #include <cjson/cJSON.h>
@@ -12,12 +14,56 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { CCA_DIMS = 20, CCA_K = 3 };
+
 typedef struct pair_result {
     size_t a, b;
     long fused; /* index of the early-fusion row of the pair */
     double gain;
     mm_complementarity c;
+    size_t n_cca;        /* canonical correlations computed */
+    double cca[CCA_K];
 } pair_result;
+
+/* Blocks for CCA: standardized, fitted on every row, each reduced by PCA
+ * to at most CCA_DIMS dimensions (CCA on a 500-term vocabulary would be
+ * ill-posed), as dense matrices. Descriptive only: nothing here is
+ * evaluated on held-out rows. */
+static mm_status cca_blocks(const mm_cli *c, const mm_schema *s, const mm_table *t, mm_mat *mats, size_t nb,
+                            mm_error *err)
+{
+    mm_pipeline_params p = c->eval.pipeline;
+    p.balance_dim = CCA_DIMS;
+    p.progress = NULL;
+    mm_block *blocks = NULL;
+    size_t n_blocks = 0;
+    mm_status st = mm_pipeline_extract(&p, s, t, true, &blocks, &n_blocks, NULL, err);
+    if (!st && n_blocks != nb) st = mm_error_set(err, MM_EINVAL, "block layout changed");
+    for (size_t b = 0; b < nb && !st; b++) {
+        if (blocks[b].sparse) st = mm_csr_to_dense(&blocks[b].csr, &mats[b], err);
+        else {
+            mats[b] = blocks[b].dense;
+            blocks[b].dense = (mm_mat){0};
+        }
+    }
+    mm_blocks_free(blocks, n_blocks);
+    return st;
+}
+
+/* The canonical correlations of blocks a and b, on the rows that have both. */
+static mm_status pair_cca(const mm_mat *A, const mm_mat *B, pair_result *p, mm_error *err)
+{
+    size_t k = CCA_K;
+    if (A->cols < k) k = A->cols;
+    if (B->cols < k) k = B->cols;
+    if (A->rows < 3 || k == 0) return MM_OK;
+    mm_cca *cca = NULL;
+    mm_status st = mm_cca_fit(A, B, k, 500, 1e-6, &cca, err);
+    if (!st) st = mm_cca_correlations(cca, A, B, p->cca, err);
+    if (!st) p->n_cca = mm_cca_n_fitted(cca);
+    mm_cca_free(cca);
+    return st;
+}
 
 static long find_row(const mm_eval_result *r, uint32_t blocks)
 {
@@ -33,15 +79,15 @@ static void print_text(const mm_eval_result *r, const pair_result *pr, size_t np
         printf("  %-28s %6zu features   %.3f ± %.3f\n", r->block_names[b], r->block_dims[b], r->results[b].acc_mean,
                r->results[b].acc_std);
     printf("\npairs (early fusion of the two; errors from the single-modality models):\n");
-    printf("  %-40s %7s %7s %7s %7s  %9s %8s %8s  %s\n", "pair", "acc A", "acc B", "fused", "gain", "one right",
-           "Yule Q", "err kappa", "complementarity");
+    printf("  %-40s %7s %7s %7s %7s  %9s %8s %8s %7s  %s\n", "pair", "acc A", "acc B", "fused", "gain", "one right",
+           "Yule Q", "err kappa", "CCA r1", "complementarity");
     for (size_t i = 0; i < np; i++) {
         const pair_result *p = &pr[i];
         char name[96];
         snprintf(name, sizeof name, "%.30s + %.30s", r->block_names[p->a], r->block_names[p->b]);
-        printf("  %-40s %7.3f %7.3f %7.3f %+7.3f  %9.3f %8.3f %8.3f  %s\n", name, r->results[p->a].acc_mean,
+        printf("  %-40s %7.3f %7.3f %7.3f %+7.3f  %9.3f %8.3f %8.3f %7.3f  %s\n", name, r->results[p->a].acc_mean,
                r->results[p->b].acc_mean, r->results[p->fused].acc_mean, p->gain, p->c.one_right, p->c.yule_q,
-               p->c.error_kappa, mm_complementarity_verdict(p->gain));
+               p->c.error_kappa, p->n_cca ? p->cca[0] : NAN, mm_complementarity_verdict(p->gain));
     }
     if (all >= 0 && r->n_blocks > 2) {
         double best = 0;
@@ -51,6 +97,8 @@ static void print_text(const mm_eval_result *r, const pair_result *pr, size_t np
                r->results[all].acc_mean, gain, mm_complementarity_verdict(gain));
     }
     printf("\nverdict thresholds (gain of fusion over the best single modality): HIGH > 0.05, MODERATE > 0.01, else LOW\n");
+    printf("CCA r1: first canonical correlation of the two blocks (standardized, PCA to <= %d dims, all rows);\n"
+           "high values mean the blocks share a linear signal\n", CCA_DIMS);
 }
 
 static void print_json(const mm_eval_result *r, const pair_result *pr, size_t np, long all)
@@ -86,6 +134,7 @@ static void print_json(const mm_eval_result *r, const pair_result *pr, size_t np
         if (isfinite(p->c.error_kappa)) cJSON_AddNumberToObject(c, "error_kappa", p->c.error_kappa);
         else cJSON_AddNullToObject(c, "error_kappa");
         cJSON_AddStringToObject(c, "complementarity", mm_complementarity_verdict(p->gain));
+        cJSON_AddItemToObject(c, "cca_correlations", cJSON_CreateDoubleArray(p->cca, (int)p->n_cca));
         cJSON_AddItemToArray(pairs, c);
     }
     if (all >= 0) {
@@ -150,6 +199,12 @@ int mm_cmd_analyze(mm_cli *c)
                 st = mm_complementarity_compute(r.y, r.results[a].oof_pred, r.results[b].oof_pred, r.n_rows, &p->c, &err);
             }
         if (!pr) st = mm_error_set(&err, MM_ENOMEM, "out of memory");
+        mm_mat *mats = calloc(nb, sizeof *mats);
+        if (!st && !mats) st = mm_error_set(&err, MM_ENOMEM, "out of memory");
+        if (!st) st = cca_blocks(c, s, t, mats, nb, &err);
+        for (size_t i = 0; i < np && !st; i++) st = pair_cca(&mats[pr[i].a], &mats[pr[i].b], &pr[i], &err);
+        for (size_t b = 0; mats && b < nb; b++) mm_mat_free(&mats[b]);
+        free(mats);
         if (st) rc = mm_cli_fail(st, &err);
         else if (c->json) print_json(&r, pr, np, find_row(&r, every));
         else print_text(&r, pr, np, find_row(&r, every));

@@ -79,5 +79,22 @@ check(pair["fusion_gain"] <= 0.01, "redundant modalities: no gain")
 check(pair["yule_q"] > 0.9, "same errors: Yule's Q near 1")
 check(pair["one_right"] < 0.05, "redundant modalities are rarely right alone")
 
+# the canonical correlations equal sklearn's CCA on the same blocks
+# (standardized, PCA to <= 20 dims: exactly what `extract --scale --balance-dim 20` writes)
+from sklearn.cross_decomposition import CCA
+feats = os.path.join(tmp, "f.npy")
+subprocess.run([mmfuse, "extract", comp, "--target", "label", "--numeric", "x1,x2", "--text", "words", "--stop-words",
+                "none", "--scale", "--balance-dim", "20", "-o", feats, "-q", "--no-cache"], check=True)
+X = np.load(feats).astype(np.float64)
+side = json.load(open(os.path.join(tmp, "f.json")))
+A = X[:, side["blocks"][0]["start"]:side["blocks"][0]["end"]]
+B = X[:, side["blocks"][1]["start"]:side["blocks"][1]["end"]]
+k = min(3, A.shape[1], B.shape[1])
+Ac, Bc = CCA(n_components=k, max_iter=500).fit(A, B).transform(A, B)
+ref = [np.corrcoef(Ac[:, i], Bc[:, i])[0, 1] for i in range(k)]
+got = analyze(comp)["pairs"][0]["cca_correlations"]
+print("CCA correlations", np.round(got, 6), "sklearn", np.round(ref, 6))
+check(len(got) == k and np.allclose(got, ref, atol=1e-3), "canonical correlations match sklearn's CCA within 1e-3")
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
