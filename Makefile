@@ -22,6 +22,7 @@ build: deps $(BUILD)/CMakeCache.txt
 
 # The main job on the bundled demo data: compare each modality with early and late fusion.
 demo: build
+	./$(BUILD)/mmfuse_demo_data data/demo/products.csv --media
 	./$(BUILD)/mmfuse evaluate data/demo/products.csv --target category
 
 # Every test: the normal build, then the whole suite again under ASan + UBSan.

@@ -38,6 +38,14 @@ static const char *const help_common =
     "  --late-weights W         late:weighted weights: auto (each block's inner-CV\n"
     "                           accuracy; default) or tabular=1,text:title=2\n"
     "  --inner-folds N          inner CV of stacking and auto weights (5)\n"
+    "  --audio-sr HZ, --audio-duration S, --audio-offset S, --audio-mfcc N,\n"
+    "  --audio-mels N, --audio-fft N, --audio-hop N, --audio-extra\n"
+    "                           audio features (librosa's MFCC: 22050 Hz, first\n"
+    "                           10 s, 13 MFCCs + deltas, mean and std = 78 values;\n"
+    "                           --audio-extra adds rms, zcr and spectral stats)\n"
+    "  --image-size N, --image-features color_hist,hog,lbp,stats,thumb,\n"
+    "  --no-dct-scaling, --exif-orientation\n"
+    "                           handcrafted image features (no weights needed)\n"
     "  --balance-dim N          reduce every block wider than N to N principal\n"
     "                           components (PCA fit on the training rows), so a\n"
     "                           wide block does not drown a narrow one (0 = off)\n"
@@ -318,6 +326,76 @@ static int read_config(mm_cli *c, const char *path)
     return rc;
 }
 
+/* --audio-* / --image-* flags: collected into the encoders' JSON configs. */
+static int encoder_flag(mm_cli *c, const char *a, const char *v, int *i)
+{
+    static const struct {
+        const char *flag, *key;
+        bool integer;
+        double lo, hi;
+    } audio[] = {{"--audio-sr", "sr", true, 1000, 768000},        {"--audio-duration", "duration", false, 0, 86400},
+                 {"--audio-offset", "offset", false, 0, 86400},  {"--audio-mfcc", "n_mfcc", true, 1, 1024},
+                 {"--audio-mels", "n_mels", true, 1, 1024},      {"--audio-fft", "n_fft", true, 16, 65536},
+                 {"--audio-hop", "hop_length", true, 1, 65536}};
+    if (!c->audio_cfg) c->audio_cfg = cJSON_CreateObject();
+    if (!c->image_cfg) c->image_cfg = cJSON_CreateObject();
+    if (!c->audio_cfg || !c->image_cfg) return usage_error(c, "out of memory at %s", a);
+    if (strcmp(a, "--audio-extra") == 0) {
+        cJSON_DeleteItemFromObject(c->audio_cfg, "extra_stats");
+        cJSON_AddBoolToObject(c->audio_cfg, "extra_stats", true);
+        return 0;
+    }
+    if (strcmp(a, "--no-dct-scaling") == 0 || strcmp(a, "--exif-orientation") == 0) {
+        const char *key = a[2] == 'n' ? "dct_scaling" : "exif_orientation";
+        cJSON_DeleteItemFromObject(c->image_cfg, key);
+        cJSON_AddBoolToObject(c->image_cfg, key, a[2] != 'n');
+        return 0;
+    }
+    if (!v) return usage_error(c, "option %s needs a value", a);
+    (*i)++;
+    for (size_t k = 0; k < sizeof audio / sizeof audio[0]; k++) {
+        if (strcmp(a, audio[k].flag) != 0) continue;
+        double d;
+        long n;
+        bool ok = audio[k].integer ? parse_long(v, (long)audio[k].lo, (long)audio[k].hi, &n) : parse_double(v, &d);
+        if (audio[k].integer) d = (double)n;
+        if (!ok || d < audio[k].lo || d > audio[k].hi) return usage_error(c, "value out of range or not a number: '%s'", v);
+        cJSON_DeleteItemFromObject(c->audio_cfg, audio[k].key);
+        cJSON_AddNumberToObject(c->audio_cfg, audio[k].key, d);
+        return 0;
+    }
+    if (strcmp(a, "--image-size") == 0) {
+        long n;
+        if (!parse_long(v, 8, 4096, &n)) return usage_error(c, "--image-size: '%s' is not in [8, 4096]", v);
+        cJSON_DeleteItemFromObject(c->image_cfg, "size");
+        cJSON_AddNumberToObject(c->image_cfg, "size", (double)n);
+        return 0;
+    }
+    if (strcmp(a, "--image-features") == 0) {
+        cJSON *arr = cJSON_CreateArray();
+        char *copy = keep(c, strdup(v)), *save = NULL;
+        if (!arr || !copy) return usage_error(c, "out of memory at %s", a);
+        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+            cJSON_AddItemToArray(arr, cJSON_CreateString(tok));
+        cJSON_DeleteItemFromObject(c->image_cfg, "features");
+        cJSON_AddItemToObject(c->image_cfg, "features", arr);
+        return 0;
+    }
+    return usage_error(c, "unknown option '%s'", a);
+}
+
+/* Writes a collected encoder config into a params string. */
+static int store_config(mm_cli *c, const struct cJSON *cfg, char *dst, size_t size, const char *what)
+{
+    if (!cfg || !cfg->child) return 0;
+    char *text = cJSON_PrintUnformatted(cfg);
+    int rc = 0;
+    if (!text || strlen(text) >= size) rc = usage_error(c, "%s settings are too long", what);
+    else snprintf(dst, size, "%s", text);
+    cJSON_free(text);
+    return rc;
+}
+
 int mm_cli_parse(mm_cli *c, int argc, char **argv)
 {
     c->eval = mm_eval_params_default();
@@ -390,6 +468,9 @@ int mm_cli_parse(mm_cli *c, int argc, char **argv)
             NEED_VALUE();
             if (!parse_long(v, 2, 100, &n)) return usage_error(c, "--inner-folds: '%s' is not a count from 2 to 100", v);
             pp->inner_folds = (size_t)n;
+        } else if (strncmp(a, "--audio-", 8) == 0 || strncmp(a, "--image-", 8) == 0 || strcmp(a, "--no-dct-scaling") == 0 ||
+                   strcmp(a, "--exif-orientation") == 0) {
+            rc = encoder_flag(c, a, v, &i);
         } else if (strcmp(a, "--balance-dim") == 0) {
             NEED_VALUE();
             if (!parse_long(v, 0, 1000000, &n)) return usage_error(c, "--balance-dim: '%s' is not a count", v);
@@ -483,6 +564,9 @@ int mm_cli_parse(mm_cli *c, int argc, char **argv)
     if (c->target)
         for (size_t k = 0; k < c->n_names; k++)
             if (c->roles[k] == MM_ROLE_TARGET) c->roles[k] = MM_ROLE_TARGET;
+    int rc_cfg = store_config(c, c->audio_cfg, pp->audio_config, sizeof pp->audio_config, "audio");
+    if (!rc_cfg) rc_cfg = store_config(c, c->image_cfg, pp->image_config, sizeof pp->image_config, "image");
+    if (rc_cfg) return rc_cfg;
     if (c->no_cache) {
         pp->cache_dir[0] = '\0';
     } else if (!pp->cache_dir[0]) {
@@ -498,6 +582,9 @@ int mm_cli_parse(mm_cli *c, int argc, char **argv)
 
 void mm_cli_free(mm_cli *c)
 {
+    cJSON_Delete(c->audio_cfg);
+    cJSON_Delete(c->image_cfg);
+    c->audio_cfg = c->image_cfg = NULL;
     for (size_t i = 0; i < c->n_owned; i++) free(c->owned[i]);
     c->n_owned = 0;
 }

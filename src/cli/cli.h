@@ -46,6 +46,8 @@ typedef struct mm_cli {
     bool quiet;
     bool progress;
     bool no_cache;
+    /* encoder settings collected from --audio-* / --image-* flags */
+    struct cJSON *audio_cfg, *image_cfg;
     /* owned strings from --config / comma lists */
     char *owned[MM_CLI_MAX_NAMES];
     size_t n_owned;

@@ -10,7 +10,12 @@ build = os.environ["MMFUSE_BUILD"]
 src = os.environ["MMFUSE_SRC"]
 mmfuse = os.path.join(build, "mmfuse")
 tmp = tempfile.mkdtemp(prefix="mmfuse-cli-")
-demo = os.path.join(src, "data", "demo", "products.csv")
+os.environ["MMFUSE_CACHE_DIR"] = os.path.join(tmp, "cache")  # never the user's cache
+# the demo data with its generated photos and sounds, smaller than the bundled set
+demo = os.path.join(tmp, "demo", "products.csv")
+os.makedirs(os.path.dirname(demo))
+DEMO_ROWS = 500
+subprocess.run([os.path.join(build, "mmfuse_demo_data"), demo, "--rows", str(DEMO_ROWS), "--media"], check=True)
 passed = failed = 0
 
 def check(cond, what):
@@ -41,23 +46,28 @@ def write(name, text, mode="w"):
 
 # ---------------------------------------------------------------- the happy path
 p = run("evaluate", demo, "--target", "category", "-q")
-for s in ("tabular only", "text:title only", "early fusion (concat", "late fusion (average)", "late fusion (stacked)",
-          "fusion gain",
+for s in ("tabular only", "text:title only", "image:photo only", "audio:sound only", "early fusion (concat",
+          "late fusion (average)", "late fusion (stacked)", "fusion gain",
           "title", "text", "% of total"):
     check(s in p.stdout, f"evaluate output lacks {s!r}")
 p = run("evaluate", demo, "--target", "category", "--json", "-q")
 res = json.loads(p.stdout)
 kinds = [r["kind"] for r in res["results"]]
-check(kinds.count("single") == 2 and "early" in kinds and "late:average" in kinds, f"result kinds {kinds}")
+check(kinds.count("single") == 4 and "early" in kinds and "late:average" in kinds and "late:stacked" in kinds,
+      f"result kinds {kinds}")
 roles = {c["column"]: c["role"] for c in res["schema"]}
 check(roles == {"product_id": "id", "title": "text", "price": "numeric", "weight_kg": "numeric", "rating": "numeric",
                 "n_reviews": "numeric", "has_warranty": "numeric", "brand_tier": "categorical",
-                "ships_from": "categorical", "category": "target"}, f"inferred roles {roles}")
+                "ships_from": "categorical", "photo": "image", "sound": "audio", "category": "target"},
+      f"inferred roles {roles}")
 acc = {r["kind"] if r["kind"] != "single" else r["model"]: r["accuracy_mean"] for r in res["results"]}
-check(acc["early"] > max(acc["tabular only"], acc["text:title only"]) + 0.05,
-      f"early fusion should clearly beat each modality on the demo data: {acc}")
+singles = [v for k, v in acc.items() if k.endswith(" only")]
+check(acc["early"] > max(singles) + 0.05 and acc["late:stacked"] > max(singles) + 0.05,
+      f"fusion should clearly beat each modality on the demo data: {acc}")
+p_notes = run("evaluate", demo, "--target", "category", "--no-stacking")
+check("files could not be used" in p_notes.stderr and "broken" in p_notes.stderr,
+      "broken demo files are counted and named")
 check(all(0 <= r["accuracy_std"] < 0.2 and len(r["fold_accuracy"]) == 5 for r in res["results"]), "fold stats")
-check(res["rows_skipped_no_target"] > 0, "demo rows without target are counted")
 check(res["numeric_cells_unparsable"] > 0, "demo 'n/a' weights are counted")
 
 # same seed, same numbers; --save-config writes a config that reproduces the schema
@@ -112,8 +122,9 @@ feats = os.path.join(tmp, "features.npy")
 run("extract", demo, "--target", "category", "-o", feats, "-q")
 X = np.load(feats)
 side = json.load(open(os.path.join(tmp, "features.json")))
-check(X.dtype == np.float32 and X.shape[0] == 1500 and X.shape[1] == side["cols"], f"extract shape {X.shape}")
-check([b["name"] for b in side["blocks"]] == ["tabular", "text:title"], f"sidecar blocks {side['blocks']}")
+check(X.dtype == np.float32 and X.shape[0] == DEMO_ROWS and X.shape[1] == side["cols"], f"extract shape {X.shape}")
+check([b["name"] for b in side["blocks"]] == ["tabular", "text:title", "image:photo", "audio:sound"],
+      f"sidecar blocks {side['blocks']}")
 tb = side["blocks"][1]
 check(tb["present_column"], "demo titles are sometimes missing: the text block carries a present column")
 T = X[:, tb["start"]:tb["end"] - 1]
@@ -127,7 +138,7 @@ tab = side["blocks"][0]
 check(np.allclose(Xs[:, tab["start"]:tab["end"]].mean(0), 0, atol=1e-4), "--scale centers the tabular block")
 one = os.path.join(tmp, "tab.npy")
 run("extract", demo, "--target", "category", "-o", one, "--block", "tabular", "-q")
-check(np.load(one).shape == (1500, tab["end"] - tab["start"]), "--block tabular")
+check(np.load(one).shape == (DEMO_ROWS, tab["end"] - tab["start"]), "--block tabular")
 run("extract", demo, "-o", one, "--block", "nope", "-q", code=2, stderr_has=("no block named 'nope'",))
 
 # ---------------------------------------------------------------- bad input
