@@ -40,14 +40,22 @@
  *     moves MFCCs by about 1e-4 (dB scale).
  *   - Samples that are NaN or infinite make the file unusable (librosa
  *     raises there too).
+ *   - Where mmfuse is stricter than librosa: a WAV whose data chunk declares
+ *     more bytes than the file holds (a lying header, an interrupted write
+ *     or download) is rejected as corrupt, where libsndfile would quietly
+ *     read the part present; the "length unknown" marks 0 and 0xFFFFFFFF of
+ *     streamed WAVs are accepted. A decode error anywhere in the file
+ *     (e.g. a FLAC frame that loses sync) rejects it, as soundfile raises.
+ *   - MP3 goes through libsndfile's mpg123 decoder, whose float output can
+ *     differ in the last bit with the size of the reads.
  *
  * MFCC (librosa.feature.mfcc with librosa 0.10 defaults)
  *   Centered frames: the signal is padded with n_fft/2 zeros on each side;
  *   T = 1 + n / hop frames; periodic Hann window; power spectrum |X|^2 of a
- *   real FFT computed in double precision (mmfuse's own radix-4 real FFT:
- *   float FFTs lose up to ~1e-3 dB on quiet bands, which the tolerance below
- *   does not allow); Slaney mel filterbank (Slaney mel scale, bands
- *   area-normalized); dB = 10 log10(max(1e-10, mel)), floored at
+ *   real FFT computed in double precision as librosa's (mmfuse's own SIMD
+ *   radix-4 real FFT; a float32 FFT would spend up to a quarter of the
+ *   tolerance below on quiet bands); Slaney mel filterbank (Slaney mel
+ *   scale, bands area-normalized); dB = 10 log10(max(1e-10, mel)), floored at
  *   (maximum over the whole clip) - 80 dB; orthonormal DCT-II over the
  *   n_mels bands, first n_mfcc rows kept. Agreement with a numpy/scipy
  *   implementation of numerics.md §8 (and so with librosa): max abs
@@ -96,9 +104,16 @@
  *     mm_audio_features(plan, samples, n, w, out, &err);           // at p.sr
  *     mm_audio_work_free(w);  mm_audio_plan_free(plan);
  *
- * Threads: params, plans and encoders are immutable after creation and may
- * be shared by any number of threads; an mm_audio_work belongs to one
- * thread at a time. Results do not depend on the thread count.
+ * Threads: params and plans are immutable after creation and may be shared
+ * by any number of threads; an mm_audio_work belongs to one thread at a
+ * time. The encoder keeps a mutex-protected pool of scratch buffers (one per
+ * concurrent call) that it reuses from file to file; its results never
+ * depend on the thread count or on which buffers a call gets.
+ *
+ * Speed: the FFT, the dominant cost, processes 4 frames at once in SIMD
+ * lanes, with an AVX2 path chosen at run time on x86-64 (identical results
+ * to the baseline path). One 5 s clip at 22.05 kHz takes about 1.5 ms of
+ * one core; at 44.1 kHz about 1 ms more for libsoxr.
  *
  * Cost: linear in the clip's length (decode, resampling, one FFT per hop of
  * samples, memory of the decoded clip plus n_mels floats per frame).

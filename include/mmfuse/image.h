@@ -14,7 +14,9 @@
  *   3. Handcrafted features (mm_image_features, mm_image_encoder_new): an HSV
  *      colour histogram, HOG (scikit-image semantics), uniform LBP histograms
  *      (scikit-image semantics), intensity statistics and a gray thumbnail,
- *      concatenated into one fixed-length vector per image.
+ *      concatenated into one fixed-length vector per image. On Fashion-MNIST
+ *      (6000 train / 2000 test) a logistic regression on these 572 values
+ *      reaches 86.9% against 83.8% on the raw pixels (tests/image).
  *
  * Pixels
  *   mm_image is 8-bit RGB, rows top to bottom, each row `width` packed RGB
@@ -32,7 +34,8 @@
  *   - RGB / RGBA / gray+alpha 16 bit: the high byte of each sample;
  *   - any alpha channel, and PNG tRNS transparency, is dropped (no
  *     compositing onto a background);
- *   - palette: expanded through PLTE (indices past the palette read black);
+ *   - palette: expanded through PLTE (an index i past the palette reads
+ *     (i, i, i), PIL's initial gray-ramp palette);
  *   - CMYK / YCCK JPEG: decoded by libjpeg to CMYK, taken as Adobe-inverted
  *     (PIL's "CMYK;I"), then PIL's cmyk2rgb: nk = 255 - k',
  *     r = nk - round(c' * nk / 255) (PIL's MULDIV255 rounding), likewise g, b;
@@ -204,8 +207,9 @@ MM_API const char *mm_interp_name(mm_interp m);
  * on an RGB image (libImaging/Resample.c: antialiased convolution whose
  * support grows with the downscale factor, coefficients rounded to 22-bit
  * fixed point, horizontal pass first into an 8-bit intermediate, each pass
- * skipped when its size is unchanged). Bit-exact with PIL. dst must not be
- * src. MM_EINVAL for an empty source or target, MM_ENOMEM. */
+ * skipped when its size is unchanged). Bit-exact with PIL (SSE2 kernels on
+ * x86-64, identical to the plain ones). dst must not be src. MM_EINVAL for
+ * an empty source or target, MM_ENOMEM. */
 MM_API mm_status mm_image_resize(const mm_image *src, size_t w, size_t h, mm_interp interp,
                                  mm_image *dst, mm_error *err);
 
@@ -267,7 +271,11 @@ MM_API void mm_preprocess_free(mm_preprocess *pp);
 MM_API size_t mm_preprocess_output_size(const mm_preprocess *pp);
 /* Decodes path and writes the normalized CHW tensor to out. Only the output
  * pixels inside the crop are computed (same values as resizing everything
- * and cropping). Errors as mm_image_decode_file. */
+ * and cropping), and a JPEG is decoded only over the rows and columns they
+ * read. The Resize target always comes from the size stored in the file
+ * (after EXIF reorientation when enabled), with or without DCT scaling, so
+ * the geometry never changes with dct_scaling. Errors as
+ * mm_image_decode_file. */
 MM_API mm_status mm_preprocess_file(mm_preprocess *pp, const char *path, float *out,
                                     mm_error *err);
 MM_API mm_status mm_preprocess_memory(mm_preprocess *pp, const void *buf, size_t len,
@@ -293,8 +301,10 @@ MM_API mm_status mm_preprocess_image(mm_preprocess *pp, const mm_image *img, flo
  *               (block, block), block_norm='L2-Hys') on the gray working
  *               image: n_blocks^2 * block^2 * orientations values with
  *               n_blocks = floor(size / cell) - block + 1 (default size 64,
- *               cell 16, block 2, 9 orientations: 324). Equal to scikit-image
- *               0.19 within float32 rounding.
+ *               cell 16, block 2, 9 orientations: 324). Computed as
+ *               scikit-image 0.19 computes it (float32 cell sums included);
+ *               the float32 output equals float32(skimage) bit for bit in
+ *               the tests.
  *   lbp         skimage.feature.local_binary_pattern(gray, P, R, 'uniform')
  *               codes (0..P+1, bit-exact with scikit-image 0.19), histogrammed
  *               over a lbp_grid x lbp_grid grid of cells (cell i spans
@@ -378,7 +388,7 @@ MM_API mm_status mm_hog(const uint8_t *gray, size_t w, size_t h, int orientation
  * offsets rounded to 5 decimals, zero outside the image; a sample counts as
  * 1 when it is >= the centre; uniform means at most 2 changes between
  * consecutive samples 0..P-1 (not wrapping around), code = number of 1s.
- * MM_EINVAL for P outside 1..32 or R <= 0. */
+ * MM_EINVAL for P outside 1..32 or R outside (0, 65536]. */
 MM_API mm_status mm_lbp_uniform(const uint8_t *gray, size_t w, size_t h, int points,
                                 double radius, uint8_t *codes, mm_error *err);
 /* The joint HSV histogram described above (nh * ns * nv values, L1). */
