@@ -144,7 +144,7 @@ for key in ("tabular", "text:title", "early", "late:average", "late:weighted", "
     diff = np.abs(got[key] - ref[key]).max()
     acc_got = (got[key].argmax(1) == y).mean()
     acc_ref = (ref[key].argmax(1) == y).mean()
-    ok = diff <= 1e-6
+    ok = diff <= 1e-4
     print(f"{key:14s} max|p - p_sklearn| = {diff:.2e}  accuracy {acc_got:.4f} vs {acc_ref:.4f}  {'ok' if ok else 'FAIL'}")
     passed += ok
     failed += not ok
