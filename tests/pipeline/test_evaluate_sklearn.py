@@ -10,7 +10,10 @@ probabilities over the blocks present in each row; weighted late fusion
 weighs them by each block's inner-CV accuracy; stacked late fusion fits a
 meta LogisticRegression on inner out-of-fold probabilities (prior + a
 present flag for absent blocks). Inner CV: StratifiedKFold(5, shuffle=True,
-random_state=42) on the outer training rows only. Every model's out-of-fold probabilities must agree within 1e-6 (the issue asks 1e-3).
+random_state=42) on the outer training rows only. Every model's out-of-fold
+probabilities must agree within 1e-4 (the issue asks 1e-3; the L-BFGS runs
+stop at tol=1e-4, so a last-bit difference in an input can move the final
+iterate by ~1e-5; the leakage controls below differ by > 1e-2).
 Fitting any step on all rows instead of the training fold (leakage) moves
 them by more than that, which the second half of the test demonstrates on
 the reference side.
