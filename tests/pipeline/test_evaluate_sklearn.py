@@ -11,9 +11,10 @@ weighs them by each block's inner-CV accuracy; stacked late fusion fits a
 meta LogisticRegression on inner out-of-fold probabilities (prior + a
 present flag for absent blocks). Inner CV: StratifiedKFold(5, shuffle=True,
 random_state=42) on the outer training rows only. Every model's out-of-fold
-probabilities must agree within 1e-4 (the issue asks 1e-3; the L-BFGS runs
-stop at tol=1e-4, so a last-bit difference in an input can move the final
-iterate by ~1e-5; the leakage controls below differ by > 1e-2).
+probabilities must agree within 1e-4 (1e-3 for stacking, which chains two
+fits; the issue asks 1e-3): the L-BFGS runs stop at tol=1e-4, so a last-bit
+difference in an input can move the final iterate by ~1e-5. The leakage
+controls below differ by > 1e-2.
 Fitting any step on all rows instead of the training fold (leakage) moves
 them by more than that, which the second half of the test demonstrates on
 the reference side.
@@ -147,7 +148,8 @@ for key in ("tabular", "text:title", "early", "late:average", "late:weighted", "
     diff = np.abs(got[key] - ref[key]).max()
     acc_got = (got[key].argmax(1) == y).mean()
     acc_ref = (ref[key].argmax(1) == y).mean()
-    ok = diff <= 1e-4
+    tol = 1e-3 if key == "late:stacked" else 1e-4  # stacking chains two L-BFGS fits
+    ok = diff <= tol
     print(f"{key:14s} max|p - p_sklearn| = {diff:.2e}  accuracy {acc_got:.4f} vs {acc_ref:.4f}  {'ok' if ok else 'FAIL'}")
     passed += ok
     failed += not ok
