@@ -5,9 +5,13 @@
  * Three layers, each usable on its own:
  *
  *   1. Decoding (mm_image_decode_file / mm_image_decode_memory) of JPEG
- *      (libjpeg-turbo), PNG (libpng), WebP (libwebp) and, through stb_image,
- *      BMP, GIF (first frame), PNM (P5/P6) and TGA, always to 8-bit RGB, with
- *      the pixel values PIL 9.4 gives for Image.open(path).convert('RGB').
+ *      (libjpeg-turbo), PNG (libpng), still WebP (libwebp) and, through
+ *      stb_image, BMP, GIF (first frame), PNM (P5/P6) and TGA, always to
+ *      8-bit RGB, with the pixel values PIL 9.4 gives for
+ *      Image.open(path).convert('RGB') (every JPEG/PNG/WebP variant below;
+ *      for the stb formats, ordinary 8-bit files — 16-bit PNM and GIF
+ *      transparency follow stb's conversions). Animated WebP is
+ *      MM_EUNSUPPORTED.
  *   2. Preprocessing (mm_preprocess_*): Resize(N) -> CenterCrop(H, W) ->
  *      ToTensor -> Normalize exactly as torchvision 0.14 computes it on PIL
  *      images (reference/numerics.md §9), into a float32 CHW tensor.
@@ -347,6 +351,23 @@ MM_API mm_image_params mm_image_params_default(void);
 /* MM_EINVAL naming the bad field (sizes out of range, no feature enabled,
  * HOG cells or blocks that do not fit in the working image, ...). */
 MM_API mm_status mm_image_params_check(const mm_image_params *p, mm_error *err);
+/* The canonical JSON of p (the encoder's config and cache key), e.g.
+ *   {"kind":"image-handcrafted","version":1,"size":64,
+ *    "color_hist":{"bins":[8,4,4]},"hog":{"orientations":9,"cell":16,
+ *    "block":2},"lbp":{"points":8,"radius":1,"grid":2},"stats":true,
+ *    "thumb":8,"dct_scaling":true,"exif_orientation":false}
+ * (disabled feature sets absent; "version" changes whenever the numbers
+ * of an unchanged configuration change). Limits are not part of it (they
+ * decide which files fail, not the values). MM_EINVAL for invalid params
+ * or when it does not fit in size bytes (1024 always suffices). */
+MM_API mm_status mm_image_params_to_json(const mm_image_params *p, char *buf, size_t size,
+                                         mm_error *err);
+/* Parses that JSON into *p and checks it. Missing keys keep their defaults;
+ * naming any feature set enables exactly the named ones ("hog":true or
+ * "hog":{...}); the short form {"features":["hog","lbp"],"size":48} is
+ * accepted too. Unknown keys, a foreign "kind" or another "version" are
+ * MM_EINVAL naming the key. NULL or "" gives the defaults. */
+MM_API mm_status mm_image_params_from_json(const char *json, mm_image_params *p, mm_error *err);
 /* Length of the feature vector for valid params (0 when invalid). */
 MM_API size_t mm_image_features_dim(const mm_image_params *p);
 /* Offset and length of each block in the vector, in the order above, for

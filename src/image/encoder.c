@@ -36,27 +36,6 @@ static void image_free(mm_file_encoder *e)
     free(e);
 }
 
-static int write_config(const mm_image_params *p, char *buf, size_t size)
-{
-    int n = snprintf(buf, size, "{\"size\":%zu", p->size);
-    if (p->color_hist)
-        n += snprintf(buf + n, size - (size_t)n, ",\"color_hist\":{\"bins\":[%d,%d,%d]}",
-                      p->hist_bins[0], p->hist_bins[1], p->hist_bins[2]);
-    if (p->hog)
-        n += snprintf(buf + n, size - (size_t)n,
-                      ",\"hog\":{\"orientations\":%d,\"cell\":%d,\"block\":%d}",
-                      p->hog_orientations, p->hog_cell, p->hog_block);
-    if (p->lbp)
-        n += snprintf(buf + n, size - (size_t)n,
-                      ",\"lbp\":{\"points\":%d,\"radius\":%.17g,\"grid\":%d}", p->lbp_points,
-                      p->lbp_radius, p->lbp_grid);
-    if (p->stats) n += snprintf(buf + n, size - (size_t)n, ",\"stats\":true");
-    if (p->thumb) n += snprintf(buf + n, size - (size_t)n, ",\"thumb\":%d", p->thumb_size);
-    n += snprintf(buf + n, size - (size_t)n, ",\"dct_scaling\":%s,\"exif_orientation\":%s}",
-                  p->dct_scaling ? "true" : "false", p->exif_orientation ? "true" : "false");
-    return n;
-}
-
 mm_status mm_image_encoder_new(const mm_image_params *p, mm_file_encoder **out, mm_error *err)
 {
     if (!out) return mm_error_set(err, MM_EINVAL, "image encoder: NULL output");
@@ -74,11 +53,11 @@ mm_status mm_image_encoder_new(const mm_image_params *p, mm_file_encoder **out, 
     e->kind = "image-handcrafted";
     e->modality = MM_MOD_IMAGE;
     e->dim = mm_image_features_dim(p);
-    int n = write_config(p, e->config, sizeof e->config);
-    if (n < 0 || (size_t)n >= sizeof e->config) {
+    st = mm_image_params_to_json(p, e->config, sizeof e->config, err);
+    if (st != MM_OK) {
         free(e);
         free(copy);
-        return mm_error_set(err, MM_EINVAL, "image encoder: configuration too long");
+        return st;
     }
     e->state = copy;
     e->encode = image_encode;

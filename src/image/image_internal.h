@@ -107,6 +107,8 @@ typedef struct mm_img_coeffs {
     int32_t *k;      /* out * ksize                                   */
     int16_t *ka;     /* out * ksize: k >> 11 (floor)                  */
     int16_t *kb;     /* out * ksize: k & 2047, so k = ka * 2048 + kb  */
+    int32_t *kv;     /* out * ksize * 4: each k repeated 4 times,
+                        16-byte aligned (SSE4.1 kernel)               */
     size_t cap_b, cap_k;
 } mm_img_coeffs;
 
@@ -118,7 +120,8 @@ typedef struct mm_img_resampler {
     size_t acc_cap;
     uint8_t *pad;      /* a padded copy of a source row (SIMD loads)   */
     size_t pad_cap;
-    bool reference;    /* force the plain kernels (tests)              */
+    int level;         /* kernels allowed: 0 the fastest available,
+                          1 SSE2 at most, 2 the plain ones (tests)     */
 } mm_img_resampler;
 
 /* The two passes of the resampler. The plain kernels are the reference;
@@ -131,7 +134,8 @@ void mm_img_hpass_ref(const uint8_t *src, size_t sstride, size_t nrows, size_t c
                       const mm_img_coeffs *c, uint8_t *dst, size_t dstride);
 void mm_img_vpass_ref(const uint8_t *src, size_t sstride, size_t row0, size_t nbytes,
                       const mm_img_coeffs *c, int32_t *acc, uint8_t *dst, size_t dstride);
-/* src_end: one past the last byte of the source buffer that may be read. */
+/* src_end: one past the last byte of the source buffer that may be read.
+ * Uses SSE4.1 when the CPU has it and r->level == 0, else SSE2. */
 bool mm_img_hpass_simd(const uint8_t *src, size_t sstride, size_t nrows, size_t ch,
                        const mm_img_coeffs *c, uint8_t *dst, size_t dstride,
                        const uint8_t *src_end, mm_img_resampler *r);

@@ -143,22 +143,29 @@ mm_status mm_img_coeffs_compute(size_t in, size_t out, mm_interp interp, size_t 
     size_t nk, nb;
     if (!mm_size_mul(count, a.ksize, &nk) || !mm_size_mul(count, 2, &nb))
         return mm_error_set(err, MM_EINVAL, "resize %zu -> %zu too large", in, out);
+    size_t nv;
+    if (!mm_size_mul(nk ? nk : 1, 16, &nv))
+        return mm_error_set(err, MM_EINVAL, "resize %zu -> %zu too large", in, out);
     if (nk > c->cap_k || !c->k) {
         int32_t *p = mm_alloc_array(nk ? nk : 1, sizeof *p);
         int16_t *pa = mm_alloc_array(nk ? nk : 1, sizeof *pa);
         int16_t *pb = mm_alloc_array(nk ? nk : 1, sizeof *pb);
-        if (!p || !pa || !pb) {
+        int32_t *pv = aligned_alloc(16, nv);
+        if (!p || !pa || !pb || !pv) {
             free(p);
             free(pa);
             free(pb);
+            free(pv);
             return mm_error_set(err, MM_ENOMEM, "out of memory for resize coefficients");
         }
         free(c->k);
         free(c->ka);
         free(c->kb);
+        free(c->kv);
         c->k = p;
         c->ka = pa;
         c->kb = pb;
+        c->kv = pv;
         c->cap_k = nk ? nk : 1;
     }
     if (nb > c->cap_b || !c->bounds) {
@@ -197,6 +204,7 @@ mm_status mm_img_coeffs_compute(size_t in, size_t out, mm_interp interp, size_t 
             int32_t lo11 = k[x] & 2047; /* int32_t is two's complement */
             c->ka[i * a.ksize + x] = (int16_t)((k[x] - lo11) / 2048);
             c->kb[i * a.ksize + x] = (int16_t)lo11;
+            for (int q = 0; q < 4; q++) c->kv[(i * a.ksize + x) * 4 + (size_t)q] = k[x];
         }
         c->bounds[2 * i] = (int32_t)lo;
         c->bounds[2 * i + 1] = (int32_t)n;
@@ -210,6 +218,7 @@ static void coeffs_free(mm_img_coeffs *c)
     free(c->k);
     free(c->ka);
     free(c->kb);
+    free(c->kv);
     free(c->bounds);
     memset(c, 0, sizeof *c);
 }
@@ -317,7 +326,7 @@ mm_status mm_img_resample_src_rect(size_t sw, size_t sh, size_t ow, size_t oh, m
 static void hpass(mm_img_resampler *r, const uint8_t *src, size_t sstride, size_t nrows,
                   size_t ch, uint8_t *dst, size_t dstride, const uint8_t *src_end)
 {
-    if (r->reference ||
+    if (r->level >= 2 ||
         !mm_img_hpass_simd(src, sstride, nrows, ch, &r->cx, dst, dstride, src_end, r))
         mm_img_hpass_ref(src, sstride, nrows, ch, &r->cx, dst, dstride);
 }
@@ -325,7 +334,7 @@ static void hpass(mm_img_resampler *r, const uint8_t *src, size_t sstride, size_
 static void vpass(mm_img_resampler *r, const uint8_t *src, size_t sstride, size_t row0,
                   size_t nbytes, uint8_t *dst, size_t dstride)
 {
-    if (r->reference || !mm_img_vpass_simd(src, sstride, row0, nbytes, &r->cy, dst, dstride))
+    if (r->level >= 2 || !mm_img_vpass_simd(src, sstride, row0, nbytes, &r->cy, dst, dstride))
         mm_img_vpass_ref(src, sstride, row0, nbytes, &r->cy, r->acc, dst, dstride);
 }
 

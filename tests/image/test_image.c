@@ -399,6 +399,44 @@ static void test_bad_files(void)
     mm_file_encoder_free(enc);
 }
 
+static void test_params_json(void)
+{
+    mm_error e = {0};
+    mm_image_params p = mm_image_params_default(), q;
+    char buf[1024];
+    p.size = 48;
+    p.hog = false;
+    p.hist_bins[0] = 12;
+    p.lbp_radius = 1.5;
+    p.thumb_size = 6;
+    p.dct_scaling = false;
+    MM_CHECK_STATUS(mm_image_params_to_json(&p, buf, sizeof buf, &e), MM_OK);
+    MM_CHECK(strstr(buf, "\"hog\"") == NULL);
+    MM_CHECK_STATUS(mm_image_params_from_json(buf, &q, &e), MM_OK);
+    MM_CHECK(q.size == 48 && !q.hog && q.color_hist && q.hist_bins[0] == 12 &&
+             q.lbp_radius == 1.5 && q.thumb_size == 6 && !q.dct_scaling && q.stats && q.lbp &&
+             q.thumb);
+    MM_CHECK(mm_image_features_dim(&q) == 12 * 4 * 4 + 40 + 16 + 36);
+    MM_CHECK_STATUS(mm_image_params_to_json(&p, buf, 20, &e), MM_EINVAL);
+    /* short form used by pipeline configs */
+    MM_CHECK_STATUS(mm_image_params_from_json("{\"features\":[\"hog\",\"lbp\"],\"size\":32}",
+                                              &q, &e),
+                    MM_OK);
+    MM_CHECK(q.hog && q.lbp && !q.color_hist && !q.stats && !q.thumb && q.size == 32);
+    MM_CHECK_STATUS(mm_image_params_from_json("{\"hog\":true}", &q, &e), MM_OK);
+    MM_CHECK(q.hog && !q.lbp && q.hog_cell == 16);
+    MM_CHECK_STATUS(mm_image_params_from_json(NULL, &q, &e), MM_OK);
+    MM_CHECK(mm_image_features_dim(&q) == 572);
+    static const char *const bad[] = {
+        "[1,2]", "{\"size\":3}", "{\"sizes\":64}", "{\"kind\":\"mfcc\"}", "{\"version\":2}",
+        "{\"hog\":{\"cells\":4}}", "{\"features\":[\"sift\"]}", "{\"color_hist\":{\"bins\":[8,4]}}",
+        "{\"thumb\":0}", "{\"dct_scaling\":1}", "not json"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        MM_CHECK_STATUS(mm_image_params_from_json(bad[i], &q, &e), MM_EINVAL);
+    mm_image_params_from_json("{\"sizes\":64}", &q, &e);
+    MM_CHECK(strstr(e.msg, "sizes") != NULL);
+}
+
 static void fill(mm_image *img, size_t w, size_t h, uint8_t r, uint8_t g, uint8_t b)
 {
     mm_image_create(img, w, h, NULL);
@@ -675,7 +713,8 @@ static void test_exif(void)
     mm_image_free(&rot);
 }
 
-/* The SSE2 resampling kernels against the plain reference kernels: every
+/* The SIMD resampling kernels (SSE4.1 where the CPU has it, SSE2) against
+ * the plain reference kernels: every
  * filter, up and down, odd sizes, windows, strong downscales (more taps than
  * the SIMD path takes) and the last image row (padded loads). */
 static void test_simd_twins(void)
@@ -697,21 +736,25 @@ static void test_simd_twins(void)
         size_t ww = ow - wx, wh = oh - wy;
         uint8_t *a = malloc(ww * wh * 3), *b = malloc(ww * wh * 3);
         for (int m = 0; m <= (int)MM_INTERP_LANCZOS; m++) {
-            mm_img_resampler ra = {0}, rb = {0};
-            ra.reference = true;
+            mm_img_resampler ra = {0};
+            ra.level = 2;
             MM_CHECK_STATUS(mm_img_resample(&ra, src, sw, sh, 3, ow, oh, (mm_interp)m, wx, wy, ww,
                                             wh, a, ww * 3, NULL),
                             MM_OK);
-            MM_CHECK_STATUS(mm_img_resample(&rb, src, sw, sh, 3, ow, oh, (mm_interp)m, wx, wy, ww,
-                                            wh, b, ww * 3, NULL),
-                            MM_OK);
-            if (memcmp(a, b, ww * wh * 3) != 0) {
-                all_equal = 0;
-                fprintf(stderr, "  simd != reference: %zux%zu -> %zux%zu %s\n", sw, sh, ow, oh,
-                        mm_interp_name((mm_interp)m));
+            for (int level = 0; level < 2; level++) {
+                mm_img_resampler rb = {0};
+                rb.level = level;
+                MM_CHECK_STATUS(mm_img_resample(&rb, src, sw, sh, 3, ow, oh, (mm_interp)m, wx, wy,
+                                                ww, wh, b, ww * 3, NULL),
+                                MM_OK);
+                if (memcmp(a, b, ww * wh * 3) != 0) {
+                    all_equal = 0;
+                    fprintf(stderr, "  simd level %d != reference: %zux%zu -> %zux%zu %s\n", level,
+                            sw, sh, ow, oh, mm_interp_name((mm_interp)m));
+                }
+                mm_img_resampler_free(&rb);
             }
             mm_img_resampler_free(&ra);
-            mm_img_resampler_free(&rb);
         }
         free(src);
         free(a);
@@ -849,11 +892,18 @@ static void test_threads(void)
     MM_CHECK_STATUS(mm_image_encoder_new(&ip, &enc, &e), MM_OK);
     MM_CHECK(strcmp(enc->kind, "image-handcrafted") == 0 && enc->modality == MM_MOD_IMAGE);
     MM_CHECK(enc->dim == 572);
-    const char *want = "{\"size\":64,\"color_hist\":{\"bins\":[8,4,4]},"
+    const char *want = "{\"kind\":\"image-handcrafted\",\"version\":1,\"size\":64,"
+                       "\"color_hist\":{\"bins\":[8,4,4]},"
                        "\"hog\":{\"orientations\":9,\"cell\":16,\"block\":2},"
                        "\"lbp\":{\"points\":8,\"radius\":1,\"grid\":2},\"stats\":true,"
                        "\"thumb\":8,\"dct_scaling\":true,\"exif_orientation\":false}";
     MM_CHECK(strcmp(enc->config, want) == 0);
+    /* the config parses back to the same params (and the same JSON) */
+    mm_image_params back;
+    char again[1024];
+    MM_CHECK_STATUS(mm_image_params_from_json(enc->config, &back, &e), MM_OK);
+    MM_CHECK_STATUS(mm_image_params_to_json(&back, again, sizeof again, &e), MM_OK);
+    MM_CHECK(strcmp(again, want) == 0);
     float *a = calloc(N * enc->dim, sizeof *a), *b = calloc(N * enc->dim, sizeof *b);
     mm_status sa[N], sb[N];
     job ja = {enc, paths, a, sa}, jb = {enc, paths, b, sb};
@@ -882,6 +932,7 @@ int main(void)
     test_invalid();
     test_bad_files();
     test_known_answers();
+    test_params_json();
     test_geometry();
     test_dct_and_roi();
     test_exif();
