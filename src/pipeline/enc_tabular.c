@@ -108,7 +108,7 @@ static mm_status fit_categories(mm_tab_enc *e, size_t j, const mm_table *t, size
 }
 
 mm_status mm_tab_fit(mm_tab_enc *e, const mm_schema *s, const char *group, const mm_table *t, const size_t *rows,
-                     size_t n, mm_cat_encoding enc, bool indicator, mm_error *err)
+                     size_t n, mm_cat_encoding enc, bool indicator, const mm_num_cache *nc, mm_error *err)
 {
     size_t n_num = 0, n_cat = 0;
     for (size_t j = 0; j < s->n_cols; j++) {
@@ -130,9 +130,8 @@ mm_status mm_tab_fit(mm_tab_enc *e, const mm_schema *s, const char *group, const
             double sum = 0;
             size_t cnt = 0, missing = 0;
             for (size_t r = 0; r < n && col >= 0; r++) {
-                const char *c = mm_table_cell(t, rows[r], (size_t)col, NULL);
                 double v;
-                if (c && mm_parse_number(c, &v)) {
+                if (mm_num_cell(nc, t, rows[r], (size_t)col, &v) == MM_NUM_OK) {
                     sum += v;
                     cnt++;
                 } else {
@@ -174,7 +173,7 @@ static long find_category(char *const *cats, size_t n, const char *s)
 }
 
 mm_status mm_tab_transform(const mm_tab_enc *e, const mm_table *t, const size_t *rows, size_t n,
-                           mm_block *out, mm_data_report *rep, mm_error *err)
+                           mm_block *out, mm_data_report *rep, const mm_num_cache *nc, mm_error *err)
 {
     memset(out, 0, sizeof *out);
     snprintf(out->name, sizeof out->name, "%s", e->name);
@@ -200,10 +199,10 @@ mm_status mm_tab_transform(const mm_tab_enc *e, const mm_table *t, const size_t 
         size_t at = 0;
         bool any = false;
         for (size_t j = 0; j < e->n_num; j++) {
-            const char *c = num_col[j] >= 0 ? mm_table_cell(t, rows[r], (size_t)num_col[j], NULL) : NULL;
-            double v;
-            bool ok = c && mm_parse_number(c, &v);
-            if (c && !ok) bad_numbers++;
+            double v = 0;
+            int state = num_col[j] >= 0 ? mm_num_cell(nc, t, rows[r], (size_t)num_col[j], &v) : MM_NUM_MISSING;
+            bool ok = state == MM_NUM_OK;
+            if (state == MM_NUM_BAD) bad_numbers++;
             any |= ok;
             x[at++] = (float)(ok ? v : e->num_mean[j]);
             if (e->num_indicator[j]) x[at++] = ok ? 0.0f : 1.0f;
@@ -264,4 +263,48 @@ void mm_tab_feature_name(const mm_tab_enc *e, size_t j, char *buf, size_t size)
         }
     }
     snprintf(buf, size, "?");
+}
+
+mm_status mm_num_cache_build(const mm_table *t, const mm_schema *s, mm_num_cache *nc, mm_error *err)
+{
+    size_t nc_cols = mm_table_cols(t), n = mm_table_rows(t);
+    memset(nc, 0, sizeof *nc);
+    nc->t = t;
+    nc->n_cols = nc_cols;
+    nc->v = calloc(nc_cols + 1, sizeof *nc->v);
+    nc->state = calloc(nc_cols + 1, sizeof *nc->state);
+    if (!nc->v || !nc->state) {
+        mm_num_cache_free(nc);
+        return mm_error_set(err, MM_ENOMEM, "out of memory");
+    }
+    for (size_t j = 0; j < s->n_cols; j++) {
+        if (s->cols[j].role != MM_ROLE_NUMERIC) continue;
+        long col = mm_table_find_col(t, s->cols[j].name);
+        if (col < 0) continue;
+        nc->v[col] = mm_alloc_array(n + 1, sizeof **nc->v);
+        nc->state[col] = mm_alloc_array(n + 1, 1);
+        if (!nc->v[col] || !nc->state[col]) {
+            mm_num_cache_free(nc);
+            return mm_error_set(err, MM_ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < n; i++) {
+            const char *c = mm_table_cell(t, i, (size_t)col, NULL);
+            double v = 0;
+            nc->state[col][i] = !c ? MM_NUM_MISSING : mm_parse_number(c, &v) ? MM_NUM_OK : MM_NUM_BAD;
+            nc->v[col][i] = v;
+        }
+    }
+    return MM_OK;
+}
+
+void mm_num_cache_free(mm_num_cache *nc)
+{
+    if (!nc) return;
+    for (size_t j = 0; j < nc->n_cols; j++) {
+        if (nc->v) free(nc->v[j]);
+        if (nc->state) free(nc->state[j]);
+    }
+    free(nc->v);
+    free(nc->state);
+    memset(nc, 0, sizeof *nc);
 }

@@ -52,7 +52,7 @@ static size_t argmax(const double *p, size_t K)
  * the test rows into the out-of-fold arrays. */
 static mm_status run_fold(const mm_eval_params *p, const mm_schema *s, const mm_table *t,
                           mm_eval_result *r, const size_t *rows, const int32_t *fold, size_t f,
-                          const mm_block *const *pre, mm_data_report *rep, mm_error *err)
+                          const mm_block *const *pre, const mm_num_cache *nc, mm_data_report *rep, mm_error *err)
 {
     size_t n = r->n_rows, K = r->n_classes, ntr = 0, nte = 0;
     size_t *tr = mm_alloc_array(n, sizeof *tr), *te = mm_alloc_array(n, sizeof *te);
@@ -77,6 +77,7 @@ static mm_status run_fold(const mm_eval_params *p, const mm_schema *s, const mm_
     }
     m->params = p->pipeline;
     m->pre_blocks = pre;
+    m->num_cache = nc;
     m->n_classes = K;
     m->prior = calloc(K, sizeof *m->prior);
     proba = mm_alloc_array(nte * K + 1, sizeof *proba);
@@ -243,6 +244,7 @@ mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_tabl
     size_t *rows = NULL;
     mm_block *blocks = NULL;
     const mm_block **pre = NULL;
+    mm_num_cache nc = {0};
     size_t nb = 0;
     if (s->target_col < 0) return mm_error_set(err, MM_EINVAL, "no target column given");
     mm_status st = mm_target_encode(t, (size_t)s->target_col, &r->classes, &r->n_classes, &y_all, err);
@@ -277,6 +279,9 @@ mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_tabl
         mm_error_prefix(err, "cross-validation on target '%s'", target);
         goto done;
     }
+    /* numeric cells are parsed once for every fold */
+    st = mm_num_cache_build(t, s, &nc, err);
+    if (st) goto done;
     /* block layout as fitted on all rows (dims and shares for the report) */
     mm_data_report all_rep = {0};
     mm_pipeline_params pp = p->pipeline;
@@ -306,7 +311,7 @@ mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_tabl
             break;
         }
         mm_data_report fold_rep = {0};
-        st = run_fold(p, s, t, r, rows, fold, f, pre, &fold_rep, err);
+        st = run_fold(p, s, t, r, rows, fold, f, pre, &nc, &fold_rep, err);
         r->report.rows_no_modality += fold_rep.rows_no_modality;
         r->report.rows_removed += fold_rep.rows_removed;
         r->report.unseen_categories += fold_rep.unseen_categories;
@@ -315,6 +320,7 @@ mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_tabl
         p->pipeline.progress("cross-validation", p->n_folds, p->n_folds, p->pipeline.progress_user);
     if (!st) st = summarize(r, err);
 done:
+    mm_num_cache_free(&nc);
     free(pre);
     mm_blocks_free(blocks, MM_XMAT_MAX_PARTS);
     free(y_all);

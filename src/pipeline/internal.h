@@ -12,6 +12,36 @@
  * keeps the "C" numeric locale (mmfuse never calls setlocale). */
 bool mm_parse_number(const char *s, double *out);
 
+/* ------------------------------------------------------------ numbers */
+
+/* Numeric cells parsed once per table (strtod dominates otherwise, since
+ * every fold and inner fold re-encodes the same cells): for each numeric
+ * column of the schema, its value and state per table row. */
+enum { MM_NUM_MISSING = 0, MM_NUM_OK = 1, MM_NUM_BAD = 2 };
+
+typedef struct mm_num_cache {
+    const mm_table *t;
+    size_t n_cols;    /* table columns                                  */
+    double **v;       /* per table column: rows values, or NULL         */
+    uint8_t **state;  /* per table column: MM_NUM_* per row, or NULL   */
+} mm_num_cache;
+
+mm_status mm_num_cache_build(const mm_table *t, const mm_schema *s, mm_num_cache *nc, mm_error *err);
+void mm_num_cache_free(mm_num_cache *nc);
+
+/* State (MM_NUM_*) and value of cell (row, col), from the cache when it
+ * covers this table and column, else parsed. */
+static inline int mm_num_cell(const mm_num_cache *nc, const mm_table *t, size_t row, size_t col, double *v)
+{
+    if (nc && nc->t == t && col < nc->n_cols && nc->state[col]) {
+        *v = nc->v[col][row];
+        return nc->state[col][row];
+    }
+    const char *c = mm_table_cell(t, row, col, NULL);
+    if (!c) return MM_NUM_MISSING;
+    return mm_parse_number(c, v) ? MM_NUM_OK : MM_NUM_BAD;
+}
+
 /* ------------------------------------------------------------ tabular */
 
 /* Numeric columns: mean imputation (+ optional missing indicator);
@@ -33,9 +63,9 @@ typedef struct mm_tab_enc {
 /* Fits on the numeric/categorical columns of the schema whose group is
  * `group` ("" = the ungrouped ones, block "tabular"). */
 mm_status mm_tab_fit(mm_tab_enc *e, const mm_schema *s, const char *group, const mm_table *t, const size_t *rows,
-                     size_t n, mm_cat_encoding enc, bool indicator, mm_error *err);
+                     size_t n, mm_cat_encoding enc, bool indicator, const mm_num_cache *nc, mm_error *err);
 mm_status mm_tab_transform(const mm_tab_enc *e, const mm_table *t, const size_t *rows, size_t n,
-                           mm_block *out, mm_data_report *rep, mm_error *err);
+                           mm_block *out, mm_data_report *rep, const mm_num_cache *nc, mm_error *err);
 void mm_tab_free(mm_tab_enc *e);
 /* Allocates an empty encoder (model-file loading fills it, then calls
  * mm_tab_finish to compute dim). */
@@ -119,6 +149,7 @@ struct mm_pipeline {
     mm_file_col *files;
     const mm_block *const *pre_blocks; /* evaluate only: per schema column, the
                                           precomputed file block or NULL     */
+    const mm_num_cache *num_cache;     /* parsed numeric cells, or NULL      */
     /* blocks: tabular blocks first (n_tab), then text columns, then file
        columns */
     size_t n_blocks;

@@ -49,6 +49,7 @@ static mm_status inner_fold(const mm_pipeline *outer, const mm_schema *s, const 
     m->params.fusion = MM_FUSION_LATE_AVERAGE;
     m->params.progress = NULL;
     m->pre_blocks = outer->pre_blocks;
+    m->num_cache = outer->num_cache;
     m->n_classes = K;
     m->prior = calloc(K, sizeof *m->prior);
     if (!m->prior) {

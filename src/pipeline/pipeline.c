@@ -267,10 +267,11 @@ mm_status mm_pl_fit_encoders(mm_pipeline *m, const mm_schema *s, const mm_table 
     if (!m->blocks || !m->tabs || !m->text || !m->files) return mm_error_set(err, MM_ENOMEM, "out of memory");
     size_t b = 0;
     for (size_t g = 0; g < n_groups; g++) {
-        st = mm_tab_fit(&m->tabs[g], s, groups[g], t, rows, n, m->params.categorical, m->params.missing_indicator, err);
+        st = mm_tab_fit(&m->tabs[g], s, groups[g], t, rows, n, m->params.categorical, m->params.missing_indicator,
+                        m->num_cache, err);
         if (st) return st;
         m->n_tab++;
-        st = mm_tab_transform(&m->tabs[g], t, rows, n, &blocks[b++], rep, err);
+        st = mm_tab_transform(&m->tabs[g], t, rows, n, &blocks[b++], rep, m->num_cache, err);
         if (st) return st;
     }
     mm_tfidf_params tp = m->params.tfidf;
@@ -323,7 +324,7 @@ mm_status mm_pl_transform(const mm_pipeline *m, const mm_table *t, const size_t 
     size_t b = 0;
     mm_status st;
     for (size_t g = 0; g < m->n_tab; g++) {
-        st = mm_tab_transform(&m->tabs[g], t, rows, n, &blocks[b++], rep, err);
+        st = mm_tab_transform(&m->tabs[g], t, rows, n, &blocks[b++], rep, m->num_cache, err);
         if (st) return st;
     }
     for (size_t j = 0; j < m->n_text; j++) {
@@ -579,6 +580,9 @@ mm_status mm_pipeline_fit(const mm_pipeline_params *p, const mm_schema *s, const
         if (p->fusion == MM_FUSION_SINGLE && p->single[0] == '\0')
             st = mm_error_set(err, MM_EINVAL, "single-block fusion needs a block name");
     }
+    mm_num_cache nc = {0};
+    if (!st) st = mm_num_cache_build(t, s, &nc, err);
+    m->num_cache = st ? NULL : &nc;
     if (!st && p->progress) p->progress("fitting encoders", 0, 3, p->progress_user);
     if (!st) st = mm_pl_fit_encoders(m, s, t, train, n, blocks, &rep, err);
     if (!st && p->fusion == MM_FUSION_SINGLE) {
@@ -593,6 +597,8 @@ mm_status mm_pipeline_fit(const mm_pipeline_params *p, const mm_schema *s, const
         st = mm_pl_fit_late(m, s, t, train, y, n, p->fusion == MM_FUSION_LATE_WEIGHTED,
                             p->fusion == MM_FUSION_LATE_STACKED, err);
     if (!st && p->progress) p->progress("fitting models", 3, 3, p->progress_user);
+    m->num_cache = NULL; /* only valid during the fit */
+    mm_num_cache_free(&nc);
     mm_blocks_free(blocks, MM_XMAT_MAX_PARTS);
     free(y_all);
     free(y);
