@@ -36,6 +36,7 @@ N_TAB = 30
 # how often each modality sees the true class (else a random one)
 P_TEXT, P_DENSE, P_TAB = 0.7, 0.6, 0.5
 N_GENERAL, ZIPF_S, N_TOPIC, TOPIC_SHARE, N_SUCC, P_FOLLOW = 400, 1.0, 60, 0.3, 4, 0.7
+TEXT_LEN = 16
 DENSE_SIGNAL, DENSE_RANK, DENSE_NUISANCE = 0.1, 32, 0.5
 SYL = ("ka lo mi ra ten vo zu pel dor fi gan shu bri mox qua nel tor sa vin ek ul py dra ro be ci "
        "fu ha jo ku le mo na po re si ta ve wo xi yo za tri gle bor stan").split()
@@ -77,7 +78,7 @@ def make(n, seed):
     # word order follows a sparse Markov chain (each word has a few usual
     # successors), so frequent bigrams exist as in real text
     succ = rng.choice(len(general), size=(len(general), N_SUCC), p=zipf)
-    lengths = rng.poisson(16, size=n) + 4
+    lengths = rng.poisson(TEXT_LEN, size=n) + 4
     texts = []
     for i in range(n):
         L = lengths[i]

@@ -65,6 +65,7 @@ class Side:
         self.wall = []
         self.rss_kb = []
         self.cpu = []
+        self.other = []   # CPU used by other processes during the run, % of the machine
         self.results = []
         self.stdout = []
 
@@ -72,10 +73,12 @@ class Side:
         cmd = list(self.cmd) + (self.first_extra if not self.results else [])
         with tempfile.NamedTemporaryFile("r", suffix=".rss") as tf:
             full = ["/usr/bin/time", "-f", "%M %U %S", "-o", tf.name] + cmd
+            b0 = busy_cpu_s()
             t0 = time.perf_counter()
             p = subprocess.run(full, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                cwd=ROOT, text=True)
             wall = time.perf_counter() - t0
+            b1 = busy_cpu_s()
             rss = tf.read().strip().splitlines()
         if p.returncode != 0:
             raise RuntimeError(f"{self.name} failed (exit {p.returncode}): {' '.join(cmd)}\n"
@@ -92,6 +95,21 @@ class Side:
         self.rss_kb.append(int(fields[0]) if ok else -1)
         self.cpu.append(float(fields[1]) + float(fields[2]) if ok else -1.0)
         self.op.append(res["op_s"] if res and "op_s" in res else wall)
+        if b0 is not None and b1 is not None and self.cpu[-1] >= 0:
+            other = (b1 - b0) - self.cpu[-1]
+            self.other.append(max(0.0, min(100.0, 100.0 * other / (wall * (os.cpu_count() or 1)))))
+
+
+def busy_cpu_s():
+    """CPU seconds spent by everything on the machine so far (/proc/stat)."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal ...: all but idle and iowait
+    busy = sum(v) - v[3] - (v[4] if len(v) > 4 else 0)
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_pressure():
@@ -108,6 +126,7 @@ def cpu_pressure():
 
 
 PRESSURE = []   # CPU pressure seen before each run
+STALLED = []    # benchmarks with CPU contention during some run
 SETTLE = {"max_s": 0.0, "below": 5.0}
 
 
@@ -127,7 +146,8 @@ def interleave(sides, runs, label):
         for s in sides:
             settle()
             s.run_once()
-            log(f"  {label} run {r + 1}/{runs} {s.name}: {s.op[-1]:.3f} s op, {s.wall[-1]:.3f} s wall")
+            log(f"  {label} run {r + 1}/{runs} {s.name}: {s.op[-1]:.3f} s op, {s.wall[-1]:.3f} s wall"
+                + (f", other processes {s.other[-1]:.0f}% of the CPUs" if s.other else ""))
 
 
 def med(v):
@@ -445,10 +465,16 @@ def main():
         lines.append(f"| {label} | {fmt_s(tm)} | {fmt_s(tp)} | {ratio:.1f}x | {fmt_mib(max(mm.rss_kb))} | "
                      f"{fmt_mib(max(sk.rss_kb))} |")
         verdict = "met" if ratio >= target else f"MISSED by {target / ratio:.2f}x"
+        contention = ""
+        if max(mm.other + sk.other + [0.0]) > 25:
+            contention = ("; CPU share used by other processes during each run: "
+                          f"mmfuse {', '.join(f'{x:.0f}%' for x in mm.other)}, "
+                          f"peer {', '.join(f'{x:.0f}%' for x in sk.other)}")
+            STALLED.append(label)
         verdicts.append(f"{label}: target >= {target}x, measured {ratio:.1f}x ({verdict}); runs mmfuse "
                         f"{spread(mm.wall if kind == 'wall' else mm.op)}, peer "
                         f"{spread(sk.wall if kind == 'wall' else sk.op)}; whole-process CPU time (user+sys, "
-                        f"median) mmfuse {med(mm.cpu):.2f} s, peer {med(sk.cpu):.2f} s")
+                        f"median) mmfuse {med(mm.cpu):.2f} s, peer {med(sk.cpu):.2f} s{contention}")
     lines += ["", "Targets:", ""] + [f"- {s}" for s in verdicts]
     lines += ["", "Checks:", ""] + [f"- {s}" for s in notes]
     pressure = ""
@@ -457,10 +483,11 @@ def main():
                     f"{med(PRESSURE):.0f}%, max {max(PRESSURE):.0f}%")
     lines += ["", f"Suite wall time {time.perf_counter() - t_start:.0f} s; load average at end "
               f"{os.getloadavg()[0]:.2f}{pressure}."]
-    if PRESSURE and med(PRESSURE) > 20:
-        lines += ["", "**Warning: other processes competed for the CPUs during these runs; threads that "
-                  "spin-wait for each other (OpenMP in mmfuse, OpenBLAS in numpy) lose scheduler time slices, "
-                  "so both sides' times are inflated and erratic. Rerun on a quiet machine.**"]
+    if STALLED or (PRESSURE and med(PRESSURE) > 20):
+        which = f" ({len(STALLED)} of {len(rows)} benchmarks: see the contention figures above)" if STALLED else ""
+        lines += ["", f"**Warning: other processes competed for the CPUs during these runs{which}; threads "
+                  "that spin-wait for each other (OpenMP in mmfuse, OpenBLAS in numpy) lose scheduler time "
+                  "slices, so the times of those runs are inflated and erratic. Rerun on a quiet machine.**"]
     text = "\n".join(lines) + "\n"
     print(text)
     with open(os.path.join(a.out, "results.md"), "w", encoding="utf-8") as f:
