@@ -10,7 +10,9 @@
 #                       [--peer-jobs N[,N...]]
 #
 # BUILD_DIR is a Release build (default ./build) holding `mmfuse`; nothing is
-# built here. --quick: 2,000 rows, a smoke run of a few minutes. --runs N: N
+# built here. The default run takes about 8-10 minutes on 2 cores (mmfuse
+# 2.5-4 min, the peer with n_jobs=2 5 min; n_jobs=1 adds 10 min).
+# --quick: 2,000 rows, a smoke run of about 3 minutes. --runs N: N
 # runs per side, interleaved (mm sk sk mm ...); default 1 (each side takes
 # minutes at 20,000 rows). --peer-jobs: the peer's n_jobs (default 2, its
 # fastest setup on 2 cores: forked workers with 1 BLAS thread each; 1 = one
@@ -33,7 +35,7 @@ runs=1
 jobs=2
 while [ $# -gt 0 ]; do
   case "$1" in
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -e/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --quick) rows=2000; shift ;;
     --rows) rows="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
@@ -222,7 +224,9 @@ for name, a_mm in mm[0]["acc"].items():
 L.append("")
 notes = []
 notes.append(f"runs per side: {runs} (interleaved; median shown); peer n_jobs tried: "
-             + ", ".join(f"{s[2:]} -> {med([m['wall_s'] for m in meas[s]]):.1f} s" for s in sides if s != "mm")
+             + ", ".join(f"{s[2:]} -> {med([m['wall_s'] for m in meas[s]]):.1f} s, "
+                         f"{max(max(m['maxrss_kb'], m['pss_peak_kb']) for m in meas[s]) / 1024:.0f} MiB"
+                         for s in sides if s != "mm")
              + f"; the table uses n_jobs={J}")
 notes.append(f"threads: 2 each side (OMP_NUM_THREADS=2, OPENBLAS_NUM_THREADS=2, mmfuse --threads 2; peer "
              + ("1 process, 2 BLAS threads" if J == 1 else f"{J} forked workers x 1 BLAS thread") + ")")
