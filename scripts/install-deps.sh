@@ -8,7 +8,8 @@ set -euo pipefail
 
 build_pkgs=(gcc make cmake pkg-config libopenblas-dev liblapacke-dev libcjson-dev
             libutf8proc-dev libxxhash-dev libsndfile1-dev libsoxr-dev libkissfft-dev
-            libjpeg62-turbo-dev libpng-dev libwebp-dev libexif-dev libstb-dev)
+            libjpeg62-turbo-dev libpng-dev libwebp-dev libexif-dev libstb-dev
+            libcurl4-openssl-dev)
 test_pkgs=(python3 python3-numpy python3-scipy python3-sklearn python3-torch python3-torchaudio
            python3-torchvision python3-pil python3-soundfile python3-skimage dataset-fashion-mnist)
 bench_pkgs=(python3-pandas time)

@@ -88,6 +88,7 @@ void mm_cli_usage(FILE *f, const char *command)
                 "  analyze DATA.csv --target COL     per pair of modalities: fusion gain, how their\n"
                 "                                    errors relate, complementarity verdict\n"
                 "  inspect MODEL.mmf\n"
+                "  models [pull NAME|path NAME]      pretrained image encoders: list, download\n"
                 "\n"
                 "`mmfuse COMMAND --help` lists a command's options.\n"
                 "\n"

@@ -13,6 +13,7 @@ int main(int argc, char **argv)
         printf("mmfuse %s\n", MM_VERSION_STRING);
         return MM_EXIT_OK;
     }
+    if (strcmp(argv[1], "models") == 0) return mm_cmd_models(argc - 2, argv + 2);
     static const struct {
         const char *name;
         int (*run)(mm_cli *);
