@@ -1,0 +1,291 @@
+/* Convolution and linear layers as tiled GEMMs over NHWC rows.
+ *
+ * The output rows (pixels of every image in the batch) are cut into tiles
+ * of a few MiB of patches; each tile's patches are gathered into the
+ * thread's scratch (nothing to gather for 1x1 stride-1 layers, whose input
+ * rows are the patches) and multiplied by the packed weights with one
+ * single-threaded SGEMM, then bias, residual and activation are applied to
+ * the tile while it is still in cache. When a layer has fewer row tiles
+ * than threads (late layers of a single image) the output channels are
+ * split as well. Every output value is computed by exactly one GEMM whose
+ * shape depends on the layer only, so results are identical for any number
+ * of threads. */
+#include "nn/nn_internal.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Patch floats per tile: 4 MiB keeps the GEMM's streamed operand within
+ * the shared cache while making the per-call weight packing negligible. */
+#define TILE_FLOATS ((size_t)1 << 20)
+/* At least MIN_TASKS tasks per layer when its size allows (rows of at
+ * least MIN_TILE_ROWS, column blocks of at least COL_ALIGN). */
+enum { MIN_TILE_ROWS = 64, COL_ALIGN = 16, MIN_TASKS = 4 };
+
+mm_nn_conv_params mm_nn_conv_params_make(size_t cin, size_t cout, size_t k, size_t stride, size_t pad)
+{
+    mm_nn_conv_params p = {cin, cout, k, k, stride, stride, pad, pad, 1, 1};
+    return p;
+}
+
+size_t mm_nn_out_size(size_t in, size_t k, size_t stride, size_t pad, size_t dil)
+{
+    if (k == 0 || stride == 0 || dil == 0 || k - 1 > (SIZE_MAX - 1) / dil) return 0;
+    size_t span = dil * (k - 1) + 1;
+    if (in > SIZE_MAX - 2 * pad || in + 2 * pad < span) return 0;
+    return (in + 2 * pad - span) / stride + 1;
+}
+
+static float *alloc_floats(size_t n)
+{
+    void *p = NULL;
+    if (n == 0 || n > SIZE_MAX / sizeof(float) || posix_memalign(&p, 64, n * sizeof(float)) != 0) return NULL;
+    return p;
+}
+
+mm_status mm_nn_conv_init(mm_nn_conv *c, const mm_nn_conv_params *p, const float *w_oihw, const float *bias,
+                          mm_error *err)
+{
+    memset(c, 0, sizeof *c);
+    if (!p->cin || !p->cout || !p->kh || !p->kw || !p->stride_h || !p->stride_w || !p->dil_h || !p->dil_w)
+        return mm_error_set(err, MM_EINVAL, "convolution: sizes, strides and dilations must be positive");
+    size_t k = p->kh * p->kw, kk;
+    if (k / p->kh != p->kw || p->cin > SIZE_MAX / k || (kk = k * p->cin) > SIZE_MAX / p->cout / sizeof(float))
+        return mm_error_set(err, MM_EINVAL, "convolution: weight size overflows");
+    c->p = *p;
+    c->w = alloc_floats(kk * p->cout);
+    c->bias = alloc_floats(p->cout);
+    if (!c->w || !c->bias) {
+        mm_nn_conv_free(c);
+        return mm_error_set(err, MM_ENOMEM, "out of memory (convolution weights %zux%zux%zux%zu)", p->cout,
+                            p->cin, p->kh, p->kw);
+    }
+    for (size_t co = 0; co < p->cout; co++)
+        for (size_t ci = 0; ci < p->cin; ci++)
+            for (size_t ky = 0; ky < p->kh; ky++)
+                for (size_t kx = 0; kx < p->kw; kx++)
+                    c->w[((ky * p->kw + kx) * p->cin + ci) * p->cout + co] =
+                        w_oihw[((co * p->cin + ci) * p->kh + ky) * p->kw + kx];
+    for (size_t co = 0; co < p->cout; co++) c->bias[co] = bias ? bias[co] : 0.0f;
+    return MM_OK;
+}
+
+void mm_nn_conv_free(mm_nn_conv *c)
+{
+    if (!c) return;
+    free(c->w);
+    free(c->bias);
+    c->w = c->bias = NULL;
+}
+
+void mm_nn_conv_fold_bn(mm_nn_conv *c, const float *gamma, const float *beta, const float *mean, const float *var,
+                        double eps)
+{
+    size_t cout = c->p.cout, k = c->p.kh * c->p.kw * c->p.cin;
+    for (size_t co = 0; co < cout; co++) {
+        double a = (double)gamma[co] / sqrt((double)var[co] + eps);
+        for (size_t i = 0; i < k; i++) c->w[i * cout + co] = (float)((double)c->w[i * cout + co] * a);
+        c->bias[co] = (float)(((double)c->bias[co] - (double)mean[co]) * a + (double)beta[co]);
+    }
+}
+
+/* ------------------------------------------------------------ tiled GEMM */
+
+typedef struct gemm_job {
+    mm_nn_ctx *ctx;
+    const mm_nn_conv_params *p; /* NULL: A rows are the input rows (no gather) */
+    const float *x;
+    size_t h, w, ho, wo; /* input and output spatial sizes (conv only) */
+    size_t P, K, cout;
+    const float *wgt, *bias, *res;
+    float *y;
+    mm_nn_act act;
+    size_t rows_per_tile, n_col_blocks, cols_per_block;
+} gemm_job;
+
+/* Gathers the patches of output rows [r0, r0 + rows) into dst (rows x K). */
+static void gather(const gemm_job *J, size_t r0, size_t rows, float *dst)
+{
+    const mm_nn_conv_params *p = J->p;
+    size_t cin = p->cin, kw = p->kw, run = kw * cin, hw = J->ho * J->wo;
+    size_t img = r0 / hw, rem = r0 % hw, oy = rem / J->wo, ox = rem % J->wo;
+    for (size_t r = 0; r < rows; r++, dst += J->K) {
+        const float *xi = J->x + img * J->h * J->w * cin;
+        long ix0 = (long)(ox * p->stride_w) - (long)p->pad_w;
+        bool row_inside = p->dil_w == 1 && ix0 >= 0 && (size_t)ix0 + kw <= J->w;
+        for (size_t ky = 0; ky < p->kh; ky++) {
+            float *d = dst + ky * run;
+            long iy = (long)(oy * p->stride_h) - (long)p->pad_h + (long)(ky * p->dil_h);
+            if (iy < 0 || (size_t)iy >= J->h) {
+                memset(d, 0, run * sizeof *d);
+                continue;
+            }
+            const float *src = xi + (size_t)iy * J->w * cin;
+            if (row_inside) {
+                memcpy(d, src + (size_t)ix0 * cin, run * sizeof *d);
+                continue;
+            }
+            for (size_t kx = 0; kx < kw; kx++) {
+                long ix = ix0 + (long)(kx * p->dil_w);
+                if (ix < 0 || (size_t)ix >= J->w)
+                    memset(d + kx * cin, 0, cin * sizeof *d);
+                else
+                    memcpy(d + kx * cin, src + (size_t)ix * cin, cin * sizeof *d);
+            }
+        }
+        if (++ox == J->wo) {
+            ox = 0;
+            if (++oy == J->ho) {
+                oy = 0;
+                img++;
+            }
+        }
+    }
+}
+
+static void gemm_task(size_t task, int tid, void *user)
+{
+    const gemm_job *J = user;
+    size_t rt = task / J->n_col_blocks, cb = task % J->n_col_blocks;
+    size_t r0 = rt * J->rows_per_tile, rows = J->P - r0 < J->rows_per_tile ? J->P - r0 : J->rows_per_tile;
+    size_t c0 = cb * J->cols_per_block;
+    if (c0 >= J->cout) return;
+    size_t cols = J->cout - c0 < J->cols_per_block ? J->cout - c0 : J->cols_per_block;
+    const float *a;
+    size_t lda = J->K;
+    if (J->p) {
+        float *s = J->ctx->scratch[tid];
+        gather(J, r0, rows, s);
+        a = s;
+    } else {
+        a = J->x + r0 * J->K;
+    }
+    float *y = J->y + r0 * J->cout + c0;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)cols, (int)J->K, 1.0f, a, (int)lda,
+                J->wgt + c0, (int)J->cout, 0.0f, y, (int)J->cout);
+    const float *b = J->bias + c0;
+    for (size_t r = 0; r < rows; r++) {
+        float *yr = y + r * J->cout;
+        if (J->res) {
+            const float *rr = J->res + (r0 + r) * J->cout + c0;
+            for (size_t j = 0; j < cols; j++) yr[j] += b[j] + rr[j];
+        } else {
+            for (size_t j = 0; j < cols; j++) yr[j] += b[j];
+        }
+        if (J->act == MM_NN_ACT_RELU)
+            for (size_t j = 0; j < cols; j++) yr[j] = yr[j] < 0.0f ? 0.0f : yr[j]; /* NaN stays */
+    }
+}
+
+/* Tiles depend on the layer's shape only, never on the thread count: the
+ * GEMM of a tile may round differently with another tile shape, so this
+ * is what makes results identical on any number of threads. */
+static mm_status gemm_run(gemm_job *J, mm_error *err)
+{
+    if (J->P > (size_t)INT32_MAX || J->K > (size_t)INT32_MAX || J->cout > (size_t)INT32_MAX)
+        return mm_error_set(err, MM_EINVAL, "layer too large (%zu x %zu x %zu)", J->P, J->K, J->cout);
+    size_t tiles = J->P / (TILE_FLOATS / J->K + 1) + 1;
+    size_t max_tiles = (J->P + MIN_TILE_ROWS - 1) / MIN_TILE_ROWS;
+    if (tiles < MIN_TASKS) tiles = MIN_TASKS < max_tiles ? MIN_TASKS : max_tiles;
+    if (tiles > MIN_TASKS && tiles < 8 * MIN_TASKS) /* equal shares on 1, 2 or 4 threads */
+        tiles = (tiles + MIN_TASKS - 1) / MIN_TASKS * MIN_TASKS;
+    if (tiles == 0) tiles = 1;
+    J->rows_per_tile = (J->P + tiles - 1) / tiles;
+    tiles = (J->P + J->rows_per_tile - 1) / J->rows_per_tile;
+    J->n_col_blocks = 1;
+    J->cols_per_block = J->cout;
+    if (tiles < MIN_TASKS && J->cout >= 2 * COL_ALIGN) {
+        size_t nb = MIN_TASKS / tiles;
+        size_t cpb = (J->cout + nb - 1) / nb;
+        cpb = (cpb + COL_ALIGN - 1) / COL_ALIGN * COL_ALIGN;
+        J->cols_per_block = cpb;
+        J->n_col_blocks = (J->cout + cpb - 1) / cpb;
+    }
+    if (J->p) {
+        if (J->rows_per_tile > SIZE_MAX / J->K) return mm_error_set(err, MM_EINVAL, "layer too large");
+        mm_status st = mm_nn_scratch_reserve(J->ctx, J->rows_per_tile * J->K, err);
+        if (st) return st;
+    }
+    mm_nn_run(J->ctx, tiles * J->n_col_blocks, gemm_task, J);
+    return MM_OK;
+}
+
+mm_status mm_nn_conv_forward(const mm_nn_conv *c, mm_nn_ctx *ctx, const float *x, size_t n, size_t h, size_t w,
+                             float *y, const float *residual, mm_nn_act act, mm_error *err)
+{
+    const mm_nn_conv_params *p = &c->p;
+    size_t ho = mm_nn_out_size(h, p->kh, p->stride_h, p->pad_h, p->dil_h);
+    size_t wo = mm_nn_out_size(w, p->kw, p->stride_w, p->pad_w, p->dil_w);
+    if (ho == 0 || wo == 0)
+        return mm_error_set(err, MM_EINVAL, "convolution %zux%zu: input %zux%zu is smaller than the kernel", p->kh,
+                            p->kw, h, w);
+    if (n == 0) return MM_OK;
+    gemm_job J = {0};
+    J.ctx = ctx;
+    bool direct = p->kh == 1 && p->kw == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 && p->pad_w == 0;
+    J.p = direct ? NULL : p;
+    J.x = x;
+    J.h = h;
+    J.w = w;
+    J.ho = ho;
+    J.wo = wo;
+    if (n > SIZE_MAX / ho / wo) return mm_error_set(err, MM_EINVAL, "convolution: batch too large");
+    J.P = n * ho * wo;
+    J.K = p->kh * p->kw * p->cin;
+    J.cout = p->cout;
+    J.wgt = c->w;
+    J.bias = c->bias;
+    J.res = residual;
+    J.y = y;
+    J.act = act;
+    return gemm_run(&J, err);
+}
+
+/* ---------------------------------------------------------------- linear */
+
+mm_status mm_nn_linear_init(mm_nn_linear *l, size_t in, size_t out, const float *w_oi, const float *bias,
+                            mm_error *err)
+{
+    memset(l, 0, sizeof *l);
+    if (!in || !out || in > SIZE_MAX / out / sizeof(float))
+        return mm_error_set(err, MM_EINVAL, "linear layer %zu -> %zu: invalid size", in, out);
+    l->w = alloc_floats(in * out);
+    l->bias = alloc_floats(out);
+    if (!l->w || !l->bias) {
+        mm_nn_linear_free(l);
+        return mm_error_set(err, MM_ENOMEM, "out of memory (linear layer %zu -> %zu)", in, out);
+    }
+    l->in = in;
+    l->out = out;
+    for (size_t o = 0; o < out; o++)
+        for (size_t i = 0; i < in; i++) l->w[i * out + o] = w_oi[o * in + i];
+    for (size_t o = 0; o < out; o++) l->bias[o] = bias ? bias[o] : 0.0f;
+    return MM_OK;
+}
+
+void mm_nn_linear_free(mm_nn_linear *l)
+{
+    if (!l) return;
+    free(l->w);
+    free(l->bias);
+    l->w = l->bias = NULL;
+}
+
+mm_status mm_nn_linear_forward(const mm_nn_linear *l, mm_nn_ctx *ctx, const float *x, size_t n, float *y,
+                               mm_nn_act act, mm_error *err)
+{
+    if (n == 0) return MM_OK;
+    gemm_job J = {0};
+    J.ctx = ctx;
+    J.x = x;
+    J.P = n;
+    J.K = l->in;
+    J.cout = l->out;
+    J.wgt = l->w;
+    J.bias = l->bias;
+    J.y = y;
+    J.act = act;
+    return gemm_run(&J, err);
+}
