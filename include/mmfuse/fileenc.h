@@ -52,6 +52,14 @@ struct mm_file_encoder {
     mm_status (*encode)(const mm_file_encoder *e, const char *path, float *out, mm_error *err);
     /* Releases the encoder (state included). */
     void (*free)(mm_file_encoder *e);
+    /* Optional (NULL for one-file-at-a-time encoders): encodes n files at
+     * once, out is n x dim, status[i] / errs[i] tell per file whether its
+     * row of out is valid. For encoders that gain from batching (a network
+     * runs the files as one batch). Called by one thread at a time; it
+     * uses up to n_threads threads itself. */
+    void (*encode_batch)(const mm_file_encoder *e, const char *const *paths, size_t n, float *out,
+                         mm_status *status, mm_error *errs, int n_threads);
+    size_t batch;          /* files per encode_batch call                     */
 };
 
 static inline void mm_file_encoder_free(mm_file_encoder *e)

@@ -20,7 +20,10 @@
  *   splits its output rows (and, when there are too few rows, its output
  *   channels) into tiles and runs the tiles on the library's OpenMP pool;
  *   BLAS runs single-threaded inside each tile so that the two never
- *   oversubscribe the cores. Results do not depend on the thread count.
+ *   oversubscribe the cores. Results do not depend on the thread count
+ *   (tiles follow the layer's shape only). They may differ in the last
+ *   bits with an image's position in a batch and with the batch size,
+ *   because BLAS can round the rows of a tile differently.
  *   A context is used by one caller at a time; the loaded networks are
  *   immutable and may be shared by several contexts.
  *
@@ -205,15 +208,18 @@ typedef struct mm_cnn_params {
 
 MM_API mm_cnn_params mm_cnn_params_default(void);
 /* Parses "ARCH" or "ARCH:PATH" (as given to --image-encoder); ARCH alone
- * looks the file up in the models directory (models.h). */
+ * looks the file up in the models directory (models.h). The path is made
+ * absolute and the file is opened (validated) to record its content hash. */
 MM_API mm_status mm_cnn_params_parse(const char *spec, mm_cnn_params *p, mm_error *err);
 MM_API mm_status mm_cnn_params_from_json(const char *json, mm_cnn_params *p, mm_error *err);
 MM_API mm_status mm_cnn_params_to_json(const mm_cnn_params *p, char *buf, size_t size,
                                        mm_error *err);
 /* Loads the network (errors about the weights come here, before any data is
- * processed). */
-MM_API mm_status mm_cnn_encoder_new(const mm_cnn_params *p, int n_threads, mm_file_encoder **out,
-                                    mm_error *err);
+ * processed). When p->weights does not exist and the architecture is in the
+ * model registry, the registry's file is used; a non-zero weights_hash must
+ * match the file's content either way. Batches use the thread count the
+ * pipeline passes to encode_batch. */
+MM_API mm_status mm_cnn_encoder_new(const mm_cnn_params *p, mm_file_encoder **out, mm_error *err);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /* Command-line options, --config files, help text and exit codes. */
 #include "cli/cli.h"
 #include "pipeline/cache.h"
+#include "mmfuse/nn.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -46,6 +47,16 @@ static const char *const help_common =
     "  --image-size N, --image-features color_hist,hog,lbp,stats,thumb,\n"
     "  --no-dct-scaling, --exif-orientation\n"
     "                           handcrafted image features (no weights needed)\n"
+    "  --image-encoder ARCH[:WEIGHTS]\n"
+    "                           image block from a CNN instead: resnet18, resnet34\n"
+    "                           or resnet50 (also 101/152) run on every image\n"
+    "                           (Resize 256, CenterCrop 224, ImageNet normalization),\n"
+    "                           pooled features (512 / 2048 values). WEIGHTS is a\n"
+    "                           .safetensors state dict with torchvision/timm key\n"
+    "                           names; ARCH alone uses the file from `mmfuse models\n"
+    "                           pull ARCH`. The model file records the weights'\n"
+    "                           path and content hash.\n"
+    "  --image-batch N          images per CNN forward pass (32)\n"
     "  --balance-dim N          reduce every block wider than N to N principal\n"
     "                           components (PCA fit on the training rows), so a\n"
     "                           wide block does not drown a narrow one (0 = off)\n"
@@ -363,6 +374,27 @@ static int encoder_flag(mm_cli *c, const char *a, const char *v, int *i)
         if (!ok || d < audio[k].lo || d > audio[k].hi) return usage_error(c, "value out of range or not a number: '%s'", v);
         cJSON_DeleteItemFromObject(c->audio_cfg, audio[k].key);
         cJSON_AddNumberToObject(c->audio_cfg, audio[k].key, d);
+        return 0;
+    }
+    if (strcmp(a, "--image-encoder") == 0) {
+        /* resolves the weights and checks the file now, before any data */
+        mm_cnn_params p;
+        mm_error err = {0};
+        char json[sizeof ((mm_pipeline_params *)0)->image_config];
+        mm_status st = mm_cnn_params_parse(v, &p, &err);
+        if (!st) st = mm_cnn_params_to_json(&p, json, sizeof json, &err);
+        if (st) return mm_cli_fail(st, &err);
+        cJSON *o = cJSON_Parse(json);
+        if (!o) return usage_error(c, "out of memory at %s", a);
+        cJSON_Delete(c->image_cfg);
+        c->image_cfg = o;
+        return 0;
+    }
+    if (strcmp(a, "--image-batch") == 0) {
+        long n;
+        if (!parse_long(v, 1, 4096, &n)) return usage_error(c, "--image-batch: '%s' is not in [1, 4096]", v);
+        cJSON_DeleteItemFromObject(c->image_cfg, "batch");
+        cJSON_AddNumberToObject(c->image_cfg, "batch", (double)n);
         return 0;
     }
     if (strcmp(a, "--image-size") == 0) {

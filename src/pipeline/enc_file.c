@@ -3,7 +3,11 @@
  * stored to the on-disk cache. An empty cell is a missing modality; a file
  * the encoder cannot use is a missing modality too, counted, and the first
  * failure (lowest row) is kept for the report. Results do not depend on the
- * thread count. */
+ * thread count.
+ *
+ * Encoders with an encode_batch function (CNNs) get the rows in order, in
+ * batches of their preferred size: cached rows are filled from the cache,
+ * the others go to the encoder together, which uses the threads itself. */
 #include "pipeline/cache.h"
 #include "pipeline/internal.h"
 
@@ -90,6 +94,84 @@ static void encode_chunk(size_t chunk, void *user)
     pthread_mutex_unlock(&J->lock);
 }
 
+static void note_failure(file_job *J, size_t r, const mm_error *e)
+{
+    J->failed++;
+    if (r < J->first_fail_row) {
+        J->first_fail_row = r;
+        snprintf(J->first_fail, sizeof J->first_fail, "%.150s:%zu: %.300s", mm_table_source(J->t),
+                 mm_table_row_line(J->t, J->rows[r]), e->msg);
+    }
+}
+
+/* The batched path (see the top of the file). */
+static mm_status encode_batched(file_job *J, mm_error *err)
+{
+    const mm_file_encoder *enc = J->enc;
+    size_t B = enc->batch ? enc->batch : 1, dim = enc->dim;
+    char *paths = malloc(B * PATH_MAX);
+    const char **pp = malloc(B * sizeof *pp);
+    size_t *rows = malloc(B * sizeof *rows);
+    uint64_t *keys = malloc(B * sizeof *keys);
+    bool *keyed = malloc(B * sizeof *keyed);
+    float *buf = mm_alloc_array(B, dim * sizeof(float));
+    mm_status *st = malloc(B * sizeof *st);
+    mm_error *errs = calloc(B, sizeof *errs);
+    mm_status rc = MM_OK;
+    if (!paths || !pp || !rows || !keys || !keyed || !buf || !st || !errs)
+        rc = mm_error_set(err, MM_ENOMEM, "out of memory (%s batch of %zu files)", enc->kind, B);
+    for (size_t lo = 0; lo < J->n && !rc; lo += B) {
+        size_t hi = lo + B < J->n ? lo + B : J->n, m = 0;
+        for (size_t r = lo; r < hi; r++) {
+            const char *cell = mm_table_cell(J->t, J->rows[r], J->col, NULL);
+            float *dst = mm_mat_row(&J->out->dense, r);
+            J->out->present[r] = 0;
+            if (!cell) continue;
+            char *path = paths + m * PATH_MAX;
+            if (!resolve(J->o->base_dir, cell, path, PATH_MAX)) {
+                mm_error e = {0};
+                mm_error_set(&e, MM_EINVAL, "%s: path too long", cell);
+                note_failure(J, r, &e);
+                continue;
+            }
+            uint64_t key = 0;
+            bool k = J->o->cache_dir && mm_cache_file_key(path, J->config_hash, MAX_HASHED_FILE, &key);
+            if (k && mm_cache_get(J->o->cache_dir, enc->kind, key, dst, dim)) {
+                J->out->present[r] = 1;
+                J->cached++;
+                continue;
+            }
+            pp[m] = path;
+            rows[m] = r;
+            keys[m] = key;
+            keyed[m] = k;
+            m++;
+        }
+        if (m) enc->encode_batch(enc, pp, m, buf, st, errs, J->o->n_threads);
+        for (size_t i = 0; i < m; i++) {
+            size_t r = rows[i];
+            if (st[i] != MM_OK) {
+                note_failure(J, r, &errs[i]);
+                continue;
+            }
+            memcpy(mm_mat_row(&J->out->dense, r), buf + i * dim, dim * sizeof *buf);
+            J->out->present[r] = 1;
+            if (keyed[i]) mm_cache_put(J->o->cache_dir, enc->kind, keys[i], buf + i * dim, dim);
+        }
+        J->done = hi;
+        if (J->o->progress) J->o->progress(enc->kind, J->done, J->n, J->o->progress_user);
+    }
+    free(paths);
+    free(pp);
+    free(rows);
+    free(keys);
+    free(keyed);
+    free(buf);
+    free(st);
+    free(errs);
+    return rc;
+}
+
 mm_status mm_file_block(const mm_file_encoder *e, const char *column, mm_role role, const mm_table *t,
                         const size_t *rows, size_t n, const mm_file_opts *o, mm_block *out,
                         mm_data_report *rep, mm_error *err)
@@ -119,7 +201,16 @@ mm_status mm_file_block(const mm_file_encoder *e, const char *column, mm_role ro
     J.config_hash = mm_cache_config_hash(e->kind, e->config);
     J.first_fail_row = SIZE_MAX;
     pthread_mutex_init(&J.lock, NULL);
-    mm_parallel_for((n + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK, o->n_threads, encode_chunk, &J);
+    if (e->encode_batch) {
+        mm_status bst = encode_batched(&J, err);
+        if (bst) {
+            pthread_mutex_destroy(&J.lock);
+            mm_block_free(out);
+            return bst;
+        }
+    } else {
+        mm_parallel_for((n + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK, o->n_threads, encode_chunk, &J);
+    }
     pthread_mutex_destroy(&J.lock);
     if (rep) {
         rep->files_failed += J.failed;

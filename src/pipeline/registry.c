@@ -4,11 +4,16 @@
  *          article's defaults (22,050 Hz, 10 s, 13 MFCCs + deltas, mean+std);
  *   image  "image-handcrafted" (src/image): mm_image_params as JSON
  *          (image.h; e.g. {"size":64,"features":["hog","lbp"]}), "" =
- *          defaults (every feature set). */
+ *          defaults (every feature set);
+ *          "image-cnn" (src/nn) when the JSON has an "encoder" key:
+ *          mm_cnn_params as JSON (nn.h; {"encoder":"resnet18","weights":...}). */
 #include "pipeline/internal.h"
 
 #include "mmfuse/audio.h"
 #include "mmfuse/image.h"
+#include "mmfuse/nn.h"
+
+#include <cjson/cJSON.h>
 
 #include <string.h>
 
@@ -24,6 +29,16 @@ mm_status mm_file_encoder_create(mm_role role, const char *config, mm_file_encod
         mm_audio_params p = mm_audio_params_default();
         mm_status st = config && *config ? mm_audio_params_from_json(config, &p, err) : MM_OK;
         return st ? st : mm_audio_encoder_new(&p, out, err);
+    }
+    if (role == MM_ROLE_IMAGE && config && *config) {
+        cJSON *j = cJSON_Parse(config);
+        bool cnn = j && cJSON_GetObjectItemCaseSensitive(j, "encoder") != NULL;
+        cJSON_Delete(j);
+        if (cnn) {
+            mm_cnn_params p;
+            mm_status st = mm_cnn_params_from_json(config, &p, err);
+            return st ? st : mm_cnn_encoder_new(&p, out, err);
+        }
     }
     if (role == MM_ROLE_IMAGE) {
         mm_image_params p = mm_image_params_default();
