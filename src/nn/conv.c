@@ -11,22 +11,28 @@
  * shape depends on the layer only, so results are identical for any number
  * of threads. */
 #include "nn/nn_internal.h"
+#include "nn/conv_internal.h"
 
 #include <cblas.h>
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
-/* Patch floats per tile: 4 MiB keeps the GEMM's streamed operand within
- * the shared cache while making the per-call weight packing negligible. */
+/* Patch floats per tile: 4 MiB keeps the patches within the shared cache,
+ * but a tile has at least WIDE_TILE_ROWS rows (when the layer has them), so
+ * that packing the weights once per GEMM call stays small against the
+ * multiply-adds of layers with long patch rows. */
 #define TILE_FLOATS ((size_t)1 << 20)
 /* At least MIN_TASKS tasks per layer when its size allows (rows of at
  * least MIN_TILE_ROWS, column blocks of at least COL_ALIGN). */
-enum { MIN_TILE_ROWS = 64, COL_ALIGN = 16, MIN_TASKS = 4 };
+enum { MIN_TILE_ROWS = 64, WIDE_TILE_ROWS = 384, COL_ALIGN = 16, MIN_TASKS = 4 };
 
 mm_nn_conv_params mm_nn_conv_params_make(size_t cin, size_t cout, size_t k, size_t stride, size_t pad)
 {
-    mm_nn_conv_params p = {cin, cout, k, k, stride, stride, pad, pad, 1, 1};
+    mm_nn_conv_params p = {cin, cout, k, k, stride, stride, pad, pad, 1, 1, MM_NN_CONV_AUTO};
     return p;
 }
 
@@ -54,20 +60,29 @@ mm_status mm_nn_conv_init(mm_nn_conv *c, const mm_nn_conv_params *p, const float
     size_t k = p->kh * p->kw, kk;
     if (k / p->kh != p->kw || p->cin > SIZE_MAX / k || (kk = k * p->cin) > SIZE_MAX / p->cout / sizeof(float))
         return mm_error_set(err, MM_EINVAL, "convolution: weight size overflows");
+    bool wino = mm_nn_winograd_eligible(p);
+    if (p->algo == MM_NN_CONV_WINOGRAD && !wino)
+        return mm_error_set(err, MM_EINVAL, "Winograd convolution needs a 3x3 kernel, stride 1, padding 1, dilation 1");
+    wino = p->algo == MM_NN_CONV_WINOGRAD || (p->algo == MM_NN_CONV_AUTO && wino && p->cin >= 16 && p->cout >= 16);
     c->p = *p;
-    c->w = alloc_floats(kk * p->cout);
     c->bias = alloc_floats(p->cout);
-    if (!c->w || !c->bias) {
+    if (wino) c->wino = kk > SIZE_MAX / 16 / p->cout ? NULL : alloc_floats(16 * p->cin * p->cout);
+    else c->w = alloc_floats(kk * p->cout);
+    if ((!c->w && !c->wino) || !c->bias) {
         mm_nn_conv_free(c);
         return mm_error_set(err, MM_ENOMEM, "out of memory (convolution weights %zux%zux%zux%zu)", p->cout,
                             p->cin, p->kh, p->kw);
     }
-    for (size_t co = 0; co < p->cout; co++)
-        for (size_t ci = 0; ci < p->cin; ci++)
-            for (size_t ky = 0; ky < p->kh; ky++)
-                for (size_t kx = 0; kx < p->kw; kx++)
-                    c->w[((ky * p->kw + kx) * p->cin + ci) * p->cout + co] =
-                        w_oihw[((co * p->cin + ci) * p->kh + ky) * p->kw + kx];
+    if (wino) {
+        mm_nn_winograd_filter(w_oihw, p->cin, p->cout, c->wino);
+    } else {
+        for (size_t co = 0; co < p->cout; co++)
+            for (size_t ci = 0; ci < p->cin; ci++)
+                for (size_t ky = 0; ky < p->kh; ky++)
+                    for (size_t kx = 0; kx < p->kw; kx++)
+                        c->w[((ky * p->kw + kx) * p->cin + ci) * p->cout + co] =
+                            w_oihw[((co * p->cin + ci) * p->kh + ky) * p->kw + kx];
+    }
     for (size_t co = 0; co < p->cout; co++) c->bias[co] = bias ? bias[co] : 0.0f;
     return MM_OK;
 }
@@ -77,16 +92,19 @@ void mm_nn_conv_free(mm_nn_conv *c)
     if (!c) return;
     free(c->w);
     free(c->bias);
-    c->w = c->bias = NULL;
+    free(c->wino);
+    c->w = c->bias = c->wino = NULL;
 }
 
 void mm_nn_conv_fold_bn(mm_nn_conv *c, const float *gamma, const float *beta, const float *mean, const float *var,
                         double eps)
 {
-    size_t cout = c->p.cout, k = c->p.kh * c->p.kw * c->p.cin;
+    /* both filter layouts are linear in the weights of each output channel */
+    size_t cout = c->p.cout, k = c->w ? c->p.kh * c->p.kw * c->p.cin : 16 * c->p.cin;
+    float *w = c->w ? c->w : c->wino;
     for (size_t co = 0; co < cout; co++) {
         double a = (double)gamma[co] / sqrt((double)var[co] + eps);
-        for (size_t i = 0; i < k; i++) c->w[i * cout + co] = (float)((double)c->w[i * cout + co] * a);
+        for (size_t i = 0; i < k; i++) w[i * cout + co] = (float)((double)w[i * cout + co] * a);
         c->bias[co] = (float)(((double)c->bias[co] - (double)mean[co]) * a + (double)beta[co]);
     }
 }
@@ -145,6 +163,32 @@ static void gather(const gemm_job *J, size_t r0, size_t rows, float *dst)
     }
 }
 
+/* y[r][j] = act(y[r][j] + b[j] (+ res[r][j])) over a rows x cols tile with
+ * row stride ld. ReLU keeps NaN, as PyTorch does. */
+static void epilogue(float *y, size_t rows, size_t cols, size_t ld, const float *b, const float *res, mm_nn_act act)
+{
+    bool relu = act == MM_NN_ACT_RELU;
+    for (size_t r = 0; r < rows; r++) {
+        float *yr = y + r * ld;
+        const float *rr = res ? res + r * ld : NULL;
+        size_t j = 0;
+#ifdef __SSE2__
+        const __m128 zero = _mm_setzero_ps();
+        for (; j + 4 <= cols; j += 4) {
+            __m128 v = _mm_add_ps(_mm_loadu_ps(yr + j), _mm_loadu_ps(b + j));
+            if (rr) v = _mm_add_ps(v, _mm_loadu_ps(rr + j));
+            /* max(v, 0) but NaN stays: take 0 only where v < 0 */
+            if (relu) v = _mm_andnot_ps(_mm_cmplt_ps(v, zero), v);
+            _mm_storeu_ps(yr + j, v);
+        }
+#endif
+        for (; j < cols; j++) {
+            float v = yr[j] + b[j] + (rr ? rr[j] : 0.0f);
+            yr[j] = relu && v < 0.0f ? 0.0f : v;
+        }
+    }
+}
+
 static void gemm_task(size_t task, int tid, void *user)
 {
     const gemm_job *J = user;
@@ -165,18 +209,8 @@ static void gemm_task(size_t task, int tid, void *user)
     float *y = J->y + r0 * J->cout + c0;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)cols, (int)J->K, 1.0f, a, (int)lda,
                 J->wgt + c0, (int)J->cout, 0.0f, y, (int)J->cout);
-    const float *b = J->bias + c0;
-    for (size_t r = 0; r < rows; r++) {
-        float *yr = y + r * J->cout;
-        if (J->res) {
-            const float *rr = J->res + (r0 + r) * J->cout + c0;
-            for (size_t j = 0; j < cols; j++) yr[j] += b[j] + rr[j];
-        } else {
-            for (size_t j = 0; j < cols; j++) yr[j] += b[j];
-        }
-        if (J->act == MM_NN_ACT_RELU)
-            for (size_t j = 0; j < cols; j++) yr[j] = yr[j] < 0.0f ? 0.0f : yr[j]; /* NaN stays */
-    }
+    const float *res = J->res ? J->res + r0 * J->cout + c0 : NULL;
+    epilogue(y, rows, cols, J->cout, J->bias + c0, res, J->act);
 }
 
 /* Tiles depend on the layer's shape only, never on the thread count: the
@@ -186,7 +220,8 @@ static mm_status gemm_run(gemm_job *J, mm_error *err)
 {
     if (J->P > (size_t)INT32_MAX || J->K > (size_t)INT32_MAX || J->cout > (size_t)INT32_MAX)
         return mm_error_set(err, MM_EINVAL, "layer too large (%zu x %zu x %zu)", J->P, J->K, J->cout);
-    size_t tiles = J->P / (TILE_FLOATS / J->K + 1) + 1;
+    size_t rows = TILE_FLOATS / J->K > WIDE_TILE_ROWS ? TILE_FLOATS / J->K : WIDE_TILE_ROWS;
+    size_t tiles = (J->P + rows - 1) / rows;
     size_t max_tiles = (J->P + MIN_TILE_ROWS - 1) / MIN_TILE_ROWS;
     if (tiles < MIN_TASKS) tiles = MIN_TASKS < max_tiles ? MIN_TASKS : max_tiles;
     if (tiles > MIN_TASKS && tiles < 8 * MIN_TASKS) /* equal shares on 1, 2 or 4 threads */
@@ -222,6 +257,7 @@ mm_status mm_nn_conv_forward(const mm_nn_conv *c, mm_nn_ctx *ctx, const float *x
         return mm_error_set(err, MM_EINVAL, "convolution %zux%zu: input %zux%zu is smaller than the kernel", p->kh,
                             p->kw, h, w);
     if (n == 0) return MM_OK;
+    if (c->wino) return mm_nn_winograd_forward(c, ctx, x, n, h, w, y, residual, act, err);
     gemm_job J = {0};
     J.ctx = ctx;
     bool direct = p->kh == 1 && p->kw == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 && p->pad_w == 0;

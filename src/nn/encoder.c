@@ -88,8 +88,9 @@ mm_status mm_cnn_params_parse(const char *spec, mm_cnn_params *p, mm_error *err)
     if (st) return st;
     char abs[PATH_MAX];
     if (!realpath(path, abs)) return mm_error_set(err, MM_EIO, "%s: cannot resolve the weights path", path);
-    if (strlen(abs) >= sizeof p->weights) return mm_error_set(err, MM_EINVAL, "%s: path too long", abs);
-    snprintf(p->weights, sizeof p->weights, "%s", abs);
+    size_t len = strlen(abs);
+    if (len >= sizeof p->weights) return mm_error_set(err, MM_EINVAL, "%s: path too long", abs);
+    memcpy(p->weights, abs, len + 1);
     return weights_hash(p->weights, &p->weights_hash, err);
 }
 
@@ -307,8 +308,9 @@ mm_status mm_cnn_encoder_new(const mm_cnn_params *p, mm_file_encoder **out, mm_e
     if ((!q.weights[0] || stat(q.weights, &sb) != 0) && mm_models_find(q.arch)) {
         char path[PATH_MAX];
         mm_error e2 = {0};
-        if (mm_models_resolve(q.arch, path, sizeof path, &e2) == MM_OK && strlen(path) < sizeof q.weights)
-            snprintf(q.weights, sizeof q.weights, "%s", path);
+        size_t len;
+        if (mm_models_resolve(q.arch, path, sizeof path, &e2) == MM_OK && (len = strlen(path)) < sizeof q.weights)
+            memcpy(q.weights, path, len + 1);
     }
     if (!q.weights[0]) return mm_error_set(err, MM_EINVAL, "image encoder %s: no weights file given", q.arch);
     mm_file_encoder *e = calloc(1, sizeof *e);

@@ -3,6 +3,9 @@
 
 #include <math.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 typedef struct pool_job {
     const float *x;
@@ -30,7 +33,16 @@ static void maxpool_task(size_t task, int tid, void *user)
                 long ix = x0 + (long)kx;
                 if (ix < 0 || (size_t)ix >= J->w) continue;
                 const float *s = xi + ((size_t)iy * J->w + (size_t)ix) * c;
-                for (size_t ch = 0; ch < c; ch++) o[ch] = (s[ch] > o[ch] || isnan(s[ch])) ? s[ch] : o[ch];
+                size_t ch = 0;
+#ifdef __SSE2__
+                for (; ch + 4 <= c; ch += 4) {
+                    __m128 m = _mm_loadu_ps(o + ch), v = _mm_loadu_ps(s + ch);
+                    /* take v where v > m or v is NaN (then the result stays NaN) */
+                    __m128 take = _mm_or_ps(_mm_cmpgt_ps(v, m), _mm_cmpunord_ps(v, v));
+                    _mm_storeu_ps(o + ch, _mm_or_ps(_mm_and_ps(take, v), _mm_andnot_ps(take, m)));
+                }
+#endif
+                for (; ch < c; ch++) o[ch] = (s[ch] > o[ch] || isnan(s[ch])) ? s[ch] : o[ch];
             }
         }
     }

@@ -45,14 +45,15 @@ enum { N_ARCHS = sizeof ARCHS / sizeof ARCHS[0] };
 
 mm_resnet_params mm_resnet_params_default(void)
 {
-    mm_resnet_params p = {NULL, false};
+    mm_resnet_params p = {NULL, false, MM_NN_CONV_AUTO};
     return p;
 }
 
 /* Loads conv `cname`.weight and BatchNorm `bname`.* and folds them. */
 static mm_status load_conv_bn(const mm_nn_weights *W, const char *cname, const char *bname, mm_nn_conv_params p,
-                              mm_nn_conv *out, mm_error *err)
+                              mm_nn_conv_algo algo, mm_nn_conv *out, mm_error *err)
 {
+    if (algo == MM_NN_CONV_GEMM) p.algo = MM_NN_CONV_GEMM;
     char key[128];
     size_t n = p.cout * p.cin * p.kh * p.kw;
     float *w = malloc(n * sizeof *w), *bn = malloc(4 * p.cout * sizeof *bn);
@@ -123,7 +124,7 @@ void mm_resnet_free(mm_resnet *r)
     free(r);
 }
 
-static mm_status load_blocks(mm_resnet *r, const mm_nn_weights *W, mm_error *err)
+static mm_status load_blocks(mm_resnet *r, const mm_nn_weights *W, mm_nn_conv_algo algo, mm_error *err)
 {
     size_t in = 64, exp = r->bottleneck ? 4 : 1, bi = 0;
     char c[64], b[64];
@@ -136,7 +137,7 @@ static mm_status load_blocks(mm_resnet *r, const mm_nn_weights *W, mm_error *err
 #define CONV(name, cin, cout, ks, s, pad, field)                                                   \
     snprintf(c, sizeof c, "layer%d.%zu.conv%s", l + 1, k, name);                                   \
     snprintf(b, sizeof b, "layer%d.%zu.bn%s", l + 1, k, name);                                     \
-    st = load_conv_bn(W, c, b, mm_nn_conv_params_make(cin, cout, ks, s, pad), &B->field, err);     \
+    st = load_conv_bn(W, c, b, mm_nn_conv_params_make(cin, cout, ks, s, pad), algo, &B->field, err); \
     if (st) return st;
             if (r->bottleneck) {
                 CONV("1", in, planes, 1, 1, 0, c1)
@@ -151,7 +152,8 @@ static mm_status load_blocks(mm_resnet *r, const mm_nn_weights *W, mm_error *err
             snprintf(c, sizeof c, "layer%d.%zu.downsample.0", l + 1, k);
             snprintf(b, sizeof b, "layer%d.%zu.downsample.1", l + 1, k);
             if (B->has_ds) {
-                st = load_conv_bn(W, c, b, mm_nn_conv_params_make(in, planes * exp, 1, stride, 0), &B->ds, err);
+                st = load_conv_bn(W, c, b, mm_nn_conv_params_make(in, planes * exp, 1, stride, 0), algo, &B->ds,
+                                  err);
                 if (st) return st;
             } else {
                 char key[80];
@@ -199,8 +201,9 @@ mm_status mm_resnet_load(const char *path, const mm_resnet_params *p, mm_resnet 
         r->hash = mm_st_data_hash(mm_nn_weights_file(W));
         if (!r->blocks) st = mm_error_set(err, MM_ENOMEM, "out of memory (loading %s)", path);
     }
-    if (!st) st = load_conv_bn(W, "conv1", "bn1", mm_nn_conv_params_make(3, 64, 7, 2, 3), &r->stem, err);
-    if (!st) st = load_blocks(r, W, err);
+    if (!st)
+        st = load_conv_bn(W, "conv1", "bn1", mm_nn_conv_params_make(3, 64, 7, 2, 3), p->conv_algo, &r->stem, err);
+    if (!st) st = load_blocks(r, W, p->conv_algo, err);
     if (!st) r->dim = r->feat_dim;
     if (!st && p->with_fc) {
         const mm_st_tensor *t = mm_nn_weights_find(W, "fc.weight");

@@ -6,7 +6,8 @@
  *   drv_nn conv IN.st OUT.npy      x [n,c,h,w], w [o,c,kh,kw], optional b [o],
  *                                  res [n,o,ho,wo]; meta stride_h stride_w pad_h
  *                                  pad_w dil_h dil_w relu (0/1), bn (0/1: fold
- *                                  bn_weight bn_bias bn_mean bn_var, eps 1e-5)
+ *                                  bn_weight bn_bias bn_mean bn_var, eps 1e-5),
+ *                                  algo (0 auto, 1 GEMM, 2 Winograd)
  *   drv_nn maxpool IN.st OUT.npy   x; meta k stride pad
  *   drv_nn avgpool IN.st OUT.npy   x -> [n, c]
  *   drv_nn linear IN.st OUT.npy    x [n,in], w [out,in], optional b; meta relu
@@ -91,7 +92,8 @@ static int run_op(const char *op, const mm_st_file *f, const char *out, mm_nn_ct
                                meta(f, "pad_h", 0),
                                meta(f, "pad_w", 0),
                                meta(f, "dil_h", 1),
-                               meta(f, "dil_w", 1)};
+                               meta(f, "dil_w", 1),
+                               (mm_nn_conv_algo)meta(f, "algo", 0)};
         mm_nn_conv conv;
         mm_status st = mm_nn_conv_init(&conv, &p, w, b, &err);
         if (!st && meta(f, "bn", 0)) {

@@ -56,7 +56,7 @@ def run_op(name, op, tensors, meta, want):
 
 
 def conv_case(name, n, cin, cout, h, w, k, stride=(1, 1), pad=(0, 0), dil=(1, 1), bias=True, res=False,
-              relu=False, bn=False):
+              relu=False, bn=False, algo=0):
     kh, kw = k
     x = rng.randn(n, cin, h, w).astype(np.float32)
     wt = (rng.randn(cout, cin, kh, kw) / np.sqrt(cin * kh * kw)).astype(np.float32)
@@ -79,7 +79,7 @@ def conv_case(name, n, cin, cout, h, w, k, stride=(1, 1), pad=(0, 0), dil=(1, 1)
     if relu:
         y = F.relu(y)
     meta = dict(stride_h=stride[0], stride_w=stride[1], pad_h=pad[0], pad_w=pad[1], dil_h=dil[0], dil_w=dil[1],
-                relu=int(relu), bn=int(bn))
+                relu=int(relu), bn=int(bn), algo=algo)
     run_op(name, "conv", t, meta, y.numpy())
 
 
@@ -94,6 +94,15 @@ conv_case("conv residual + relu", 2, 16, 16, 10, 10, (3, 3), (1, 1), (1, 1), res
 conv_case("conv kernel larger than input with padding", 1, 4, 5, 3, 2, (5, 5), (1, 1), (2, 2))
 conv_case("conv many rows (tiles), 2 col blocks", 4, 64, 64, 56, 56, (3, 3), (1, 1), (1, 1), bias=False)
 conv_case("conv few rows, wide (channel split)", 1, 256, 512, 7, 7, (3, 3), (1, 1), (1, 1))
+# Winograd F(2x2, 3x3) (AUTO picks it for 3x3/1 pad 1 with >= 16 channels)
+for algo, tag in [(1, "GEMM"), (2, "Winograd")]:
+    conv_case(f"conv 3x3/1 {tag}: odd sizes, channels not a multiple of 4", 2, 7, 9, 13, 11, (3, 3), (1, 1), (1, 1),
+              algo=algo)
+    conv_case(f"conv 3x3/1 {tag}: residual + relu + bn", 3, 32, 48, 14, 15, (3, 3), (1, 1), (1, 1), bias=False,
+              res=True, relu=True, bn=True, algo=algo)
+    conv_case(f"conv 3x3/1 {tag}: 1x1 input", 2, 16, 16, 1, 1, (3, 3), (1, 1), (1, 1), algo=algo)
+    conv_case(f"conv 3x3/1 {tag}: many tiles", 2, 64, 64, 56, 56, (3, 3), (1, 1), (1, 1), algo=algo)
+    conv_case(f"conv 3x3/1 {tag}: 7x7 x 512 (channel split)", 1, 512, 512, 7, 7, (3, 3), (1, 1), (1, 1), algo=algo)
 
 # pooling
 for k, s, p in [(3, 2, 1), (2, 2, 0), (3, 1, 1), (5, 3, 2)]:
