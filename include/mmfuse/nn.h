@@ -83,6 +83,8 @@ typedef struct mm_nn_conv {
     float *w;    /* [kh][kw][cin][cout], owned (NULL when Winograd is used) */
     float *bias; /* [cout], owned (zeros when the layer has none) */
     float *wino; /* [16][cin][cout] transformed filters, or NULL        */
+    bool packed; /* w / each of wino's 16 matrices is stored in the
+                    engine's GEMM panel layout (AVX2 + FMA CPUs)         */
 } mm_nn_conv;
 
 /* floor((in + 2 pad - dil (k - 1) - 1) / stride) + 1, or 0 when the kernel
@@ -125,6 +127,7 @@ typedef struct mm_nn_linear {
     size_t in, out;
     float *w;    /* [in][out] (transposed from PyTorch's [out][in]), owned */
     float *bias; /* [out], owned */
+    bool packed; /* w in the engine's GEMM panel layout                  */
 } mm_nn_linear;
 
 MM_API mm_status mm_nn_linear_init(mm_nn_linear *l, size_t in, size_t out, const float *w_oi,

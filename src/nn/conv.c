@@ -12,6 +12,7 @@
  * of threads. */
 #include "nn/nn_internal.h"
 #include "nn/conv_internal.h"
+#include "nn/gemm.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -65,23 +66,36 @@ mm_status mm_nn_conv_init(mm_nn_conv *c, const mm_nn_conv_params *p, const float
         return mm_error_set(err, MM_EINVAL, "Winograd convolution needs a 3x3 kernel, stride 1, padding 1, dilation 1");
     wino = p->algo == MM_NN_CONV_WINOGRAD || (p->algo == MM_NN_CONV_AUTO && wino && p->cin >= 16 && p->cout >= 16);
     c->p = *p;
+    c->packed = mm_nn_gemm_available();
     c->bias = alloc_floats(p->cout);
-    if (wino) c->wino = kk > SIZE_MAX / 16 / p->cout ? NULL : alloc_floats(16 * p->cin * p->cout);
-    else c->w = alloc_floats(kk * p->cout);
+    size_t pk = c->packed ? mm_nn_packed_floats(wino ? p->cin : kk, p->cout) : (wino ? p->cin : kk) * p->cout;
+    if (wino) c->wino = pk > SIZE_MAX / 16 / sizeof(float) ? NULL : alloc_floats(16 * pk);
+    else c->w = alloc_floats(pk);
     if ((!c->w && !c->wino) || !c->bias) {
         mm_nn_conv_free(c);
         return mm_error_set(err, MM_ENOMEM, "out of memory (convolution weights %zux%zux%zux%zu)", p->cout,
                             p->cin, p->kh, p->kw);
     }
+    float *plain = c->packed ? alloc_floats((wino ? 16 * p->cin : kk) * p->cout) : (wino ? c->wino : c->w);
+    if (!plain) {
+        mm_nn_conv_free(c);
+        return mm_error_set(err, MM_ENOMEM, "out of memory (convolution weights)");
+    }
     if (wino) {
-        mm_nn_winograd_filter(w_oihw, p->cin, p->cout, c->wino);
+        mm_nn_winograd_filter(w_oihw, p->cin, p->cout, plain);
     } else {
         for (size_t co = 0; co < p->cout; co++)
             for (size_t ci = 0; ci < p->cin; ci++)
                 for (size_t ky = 0; ky < p->kh; ky++)
                     for (size_t kx = 0; kx < p->kw; kx++)
-                        c->w[((ky * p->kw + kx) * p->cin + ci) * p->cout + co] =
+                        plain[((ky * p->kw + kx) * p->cin + ci) * p->cout + co] =
                             w_oihw[((co * p->cin + ci) * p->kh + ky) * p->kw + kx];
+    }
+    if (c->packed) {
+        size_t rows = wino ? p->cin : kk;
+        for (size_t m = 0; m < (wino ? 16u : 1u); m++)
+            mm_nn_pack_b(plain + m * rows * p->cout, p->cout, rows, p->cout, (wino ? c->wino : c->w) + m * pk);
+        free(plain);
     }
     for (size_t co = 0; co < p->cout; co++) c->bias[co] = bias ? bias[co] : 0.0f;
     return MM_OK;
@@ -99,12 +113,19 @@ void mm_nn_conv_free(mm_nn_conv *c)
 void mm_nn_conv_fold_bn(mm_nn_conv *c, const float *gamma, const float *beta, const float *mean, const float *var,
                         double eps)
 {
-    /* both filter layouts are linear in the weights of each output channel */
+    /* every filter layout is linear in the weights of each output channel */
     size_t cout = c->p.cout, k = c->w ? c->p.kh * c->p.kw * c->p.cin : 16 * c->p.cin;
     float *w = c->w ? c->w : c->wino;
     for (size_t co = 0; co < cout; co++) {
         double a = (double)gamma[co] / sqrt((double)var[co] + eps);
-        for (size_t i = 0; i < k; i++) w[i * cout + co] = (float)((double)w[i * cout + co] * a);
+        if (c->packed && c->w) {
+            mm_nn_packed_scale_col(w, k, co, (float)a);
+        } else if (c->packed) {
+            size_t pk = mm_nn_packed_floats(c->p.cin, cout);
+            for (size_t m = 0; m < 16; m++) mm_nn_packed_scale_col(w + m * pk, c->p.cin, co, (float)a);
+        } else {
+            for (size_t i = 0; i < k; i++) w[i * cout + co] = (float)((double)w[i * cout + co] * a);
+        }
         c->bias[co] = (float)(((double)c->bias[co] - (double)mean[co]) * a + (double)beta[co]);
     }
 }
@@ -118,10 +139,22 @@ typedef struct gemm_job {
     size_t h, w, ho, wo; /* input and output spatial sizes (conv only) */
     size_t P, K, cout;
     const float *wgt, *bias, *res;
+    bool packed; /* wgt in panel layout: the engine's GEMM, else BLAS */
     float *y;
     mm_nn_act act;
     size_t rows_per_tile, n_col_blocks, cols_per_block;
 } gemm_job;
+
+/* memcpy for the short runs of a patch row (a call per run costs more
+ * than the copy when runs are a few dozen bytes). */
+static inline void copy_run(float *d, const float *s, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    for (; i + 4 <= n; i += 4) _mm_storeu_ps(d + i, _mm_loadu_ps(s + i));
+#endif
+    for (; i < n; i++) d[i] = s[i];
+}
 
 /* Gathers the patches of output rows [r0, r0 + rows) into dst (rows x K). */
 static void gather(const gemm_job *J, size_t r0, size_t rows, float *dst)
@@ -142,7 +175,8 @@ static void gather(const gemm_job *J, size_t r0, size_t rows, float *dst)
             }
             const float *src = xi + (size_t)iy * J->w * cin;
             if (row_inside) {
-                memcpy(d, src + (size_t)ix0 * cin, run * sizeof *d);
+                if (run <= 64) copy_run(d, src + (size_t)ix0 * cin, run);
+                else memcpy(d, src + (size_t)ix0 * cin, run * sizeof *d);
                 continue;
             }
             for (size_t kx = 0; kx < kw; kx++) {
@@ -199,14 +233,20 @@ static void gemm_task(size_t task, int tid, void *user)
     size_t cols = J->cout - c0 < J->cols_per_block ? J->cout - c0 : J->cols_per_block;
     const float *a;
     size_t lda = J->K;
+    float *s = J->ctx->scratch[tid];
     if (J->p) {
-        float *s = J->ctx->scratch[tid];
         gather(J, r0, rows, s);
         a = s;
+        s += rows * J->K;
     } else {
         a = J->x + r0 * J->K;
     }
     float *y = J->y + r0 * J->cout + c0;
+    if (J->packed) {
+        mm_nn_epilogue e = {J->bias, J->res, J->cout, J->act == MM_NN_ACT_RELU};
+        mm_nn_gemm(rows, cols, J->K, a, lda, J->wgt + c0 * J->K, J->K, y, J->cout, &e, r0, c0, s);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)cols, (int)J->K, 1.0f, a, (int)lda,
                 J->wgt + c0, (int)J->cout, 0.0f, y, (int)J->cout);
     const float *res = J->res ? J->res + r0 * J->cout + c0 : NULL;
@@ -232,17 +272,16 @@ static mm_status gemm_run(gemm_job *J, mm_error *err)
     J->n_col_blocks = 1;
     J->cols_per_block = J->cout;
     if (tiles < MIN_TASKS && J->cout >= 2 * COL_ALIGN) {
-        size_t nb = MIN_TASKS / tiles;
+        size_t nb = (MIN_TASKS + tiles - 1) / tiles;
         size_t cpb = (J->cout + nb - 1) / nb;
         cpb = (cpb + COL_ALIGN - 1) / COL_ALIGN * COL_ALIGN;
         J->cols_per_block = cpb;
         J->n_col_blocks = (J->cout + cpb - 1) / cpb;
     }
-    if (J->p) {
-        if (J->rows_per_tile > SIZE_MAX / J->K) return mm_error_set(err, MM_EINVAL, "layer too large");
-        mm_status st = mm_nn_scratch_reserve(J->ctx, J->rows_per_tile * J->K, err);
-        if (st) return st;
-    }
+    if (J->rows_per_tile > SIZE_MAX / J->K - mm_nn_gemm_scratch_floats())
+        return mm_error_set(err, MM_EINVAL, "layer too large");
+    mm_status st = mm_nn_scratch_reserve(J->ctx, (J->p ? J->rows_per_tile * J->K : 0) + mm_nn_gemm_scratch_floats(), err);
+    if (st) return st;
     mm_nn_run(J->ctx, tiles * J->n_col_blocks, gemm_task, J);
     return MM_OK;
 }
@@ -272,6 +311,7 @@ mm_status mm_nn_conv_forward(const mm_nn_conv *c, mm_nn_ctx *ctx, const float *x
     J.K = p->kh * p->kw * p->cin;
     J.cout = p->cout;
     J.wgt = c->w;
+    J.packed = c->packed;
     J.bias = c->bias;
     J.res = residual;
     J.y = y;
@@ -287,7 +327,8 @@ mm_status mm_nn_linear_init(mm_nn_linear *l, size_t in, size_t out, const float 
     memset(l, 0, sizeof *l);
     if (!in || !out || in > SIZE_MAX / out / sizeof(float))
         return mm_error_set(err, MM_EINVAL, "linear layer %zu -> %zu: invalid size", in, out);
-    l->w = alloc_floats(in * out);
+    l->packed = mm_nn_gemm_available();
+    l->w = alloc_floats(l->packed ? mm_nn_packed_floats(in, out) : in * out);
     l->bias = alloc_floats(out);
     if (!l->w || !l->bias) {
         mm_nn_linear_free(l);
@@ -295,8 +336,17 @@ mm_status mm_nn_linear_init(mm_nn_linear *l, size_t in, size_t out, const float 
     }
     l->in = in;
     l->out = out;
+    float *plain = l->packed ? alloc_floats(in * out) : l->w;
+    if (!plain) {
+        mm_nn_linear_free(l);
+        return mm_error_set(err, MM_ENOMEM, "out of memory (linear layer %zu -> %zu)", in, out);
+    }
     for (size_t o = 0; o < out; o++)
-        for (size_t i = 0; i < in; i++) l->w[i * out + o] = w_oi[o * in + i];
+        for (size_t i = 0; i < in; i++) plain[i * out + o] = w_oi[o * in + i];
+    if (l->packed) {
+        mm_nn_pack_b(plain, out, in, out, l->w);
+        free(plain);
+    }
     for (size_t o = 0; o < out; o++) l->bias[o] = bias ? bias[o] : 0.0f;
     return MM_OK;
 }
@@ -320,6 +370,7 @@ mm_status mm_nn_linear_forward(const mm_nn_linear *l, mm_nn_ctx *ctx, const floa
     J.K = l->in;
     J.cout = l->out;
     J.wgt = l->w;
+    J.packed = l->packed;
     J.bias = l->bias;
     J.y = y;
     J.act = act;

@@ -13,7 +13,7 @@
 
 #define BN_EPS 1e-5
 /* Activation memory per forward sub-batch. */
-#define WS_BUDGET_BYTES ((size_t)128 << 20)
+#define WS_BUDGET_BYTES ((size_t)160 << 20)
 
 typedef struct rn_block {
     mm_nn_conv c1, c2, c3, ds;
@@ -394,6 +394,8 @@ mm_status mm_resnet_forward(const mm_resnet *r, mm_nn_ctx *ctx, const float *x, 
     size_t sub = WS_BUDGET_BYTES / sizeof(float) / per_image;
     if (sub < 1) sub = 1;
     if (sub > n) sub = n;
+    size_t parts = (n + sub - 1) / sub;
+    sub = (n + parts - 1) / parts; /* equal sub-batches: no small last one */
     mm_status st = ws_reserve(ctx, sub * per_image, err);
     if (st) return st;
     float *buf[4];

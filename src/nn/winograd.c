@@ -18,17 +18,20 @@
  * depend on the thread count. */
 #include "nn/nn_internal.h"
 #include "nn/conv_internal.h"
+#include "nn/gemm.h"
 
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
-/* Scratch floats per chunk of tiles (V and M for every xi): 8 MiB. */
-#define CHUNK_FLOATS ((size_t)2 << 20)
-enum { MIN_CHUNK_TILES = 64, MIN_TASKS = 4, COL_ALIGN = 16 };
+/* Scratch floats per chunk of tiles (V and M for every xi): 4 MiB. */
+#define CHUNK_FLOATS ((size_t)1 << 20)
+enum { MIN_CHUNK_TILES = 24, MIN_TASKS = 4, COL_ALIGN = 16 };
 
 bool mm_nn_winograd_eligible(const mm_nn_conv_params *p)
 {
@@ -61,7 +64,67 @@ typedef struct wino_job {
     float *y;
     size_t n, h, w, th, tw, tiles, chunk, n_col_blocks, cols_per_block;
     mm_nn_act act;
+    bool avx; /* the CPU has AVX2: 8-wide transforms */
 } wino_job;
+
+#if defined(__x86_64__)
+/* The channel loops below, 8 channels at a time (AVX); return how many
+ * channels they did, the callers finish with 4-wide and scalar code. */
+__attribute__((target("avx2"))) static size_t input_avx(const float *const d[4][4], float *v, size_t ld, size_t cin)
+{
+    size_t c = 0;
+    for (; c + 8 <= cin; c += 8) {
+        __m256 T[4][4];
+        for (int q = 0; q < 4; q++) {
+            __m256 d0 = _mm256_loadu_ps(d[0][q] + c), d1 = _mm256_loadu_ps(d[1][q] + c);
+            __m256 d2 = _mm256_loadu_ps(d[2][q] + c), d3 = _mm256_loadu_ps(d[3][q] + c);
+            T[0][q] = _mm256_sub_ps(d0, d2);
+            T[1][q] = _mm256_add_ps(d1, d2);
+            T[2][q] = _mm256_sub_ps(d2, d1);
+            T[3][q] = _mm256_sub_ps(d1, d3);
+        }
+        for (int r = 0; r < 4; r++) {
+            _mm256_storeu_ps(v + (size_t)(r * 4 + 0) * ld + c, _mm256_sub_ps(T[r][0], T[r][2]));
+            _mm256_storeu_ps(v + (size_t)(r * 4 + 1) * ld + c, _mm256_add_ps(T[r][1], T[r][2]));
+            _mm256_storeu_ps(v + (size_t)(r * 4 + 2) * ld + c, _mm256_sub_ps(T[r][2], T[r][1]));
+            _mm256_storeu_ps(v + (size_t)(r * 4 + 3) * ld + c, _mm256_sub_ps(T[r][1], T[r][3]));
+        }
+    }
+    return c;
+}
+
+__attribute__((target("avx2"))) static size_t output_avx(const float *m, size_t ld, size_t c, size_t end,
+                                                         const float *bias, float *const y[2][2],
+                                                         const float *const rs[2][2], bool relu)
+{
+    const __m256 zero = _mm256_setzero_ps();
+    for (; c + 8 <= end; c += 8) {
+        __m256 S[2][4];
+        for (int q = 0; q < 4; q++) {
+            __m256 m0 = _mm256_loadu_ps(m + (size_t)(0 * 4 + q) * ld + c);
+            __m256 m1 = _mm256_loadu_ps(m + (size_t)(1 * 4 + q) * ld + c);
+            __m256 m2 = _mm256_loadu_ps(m + (size_t)(2 * 4 + q) * ld + c);
+            __m256 m3 = _mm256_loadu_ps(m + (size_t)(3 * 4 + q) * ld + c);
+            S[0][q] = _mm256_add_ps(_mm256_add_ps(m0, m1), m2);
+            S[1][q] = _mm256_sub_ps(_mm256_sub_ps(m1, m2), m3);
+        }
+        __m256 b = _mm256_loadu_ps(bias + c);
+        for (int a = 0; a < 2; a++) {
+            __m256 o[2];
+            o[0] = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(S[a][0], S[a][1]), S[a][2]), b);
+            o[1] = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(S[a][1], S[a][2]), S[a][3]), b);
+            for (int q = 0; q < 2; q++) {
+                if (!y[a][q]) continue;
+                __m256 v = o[q];
+                if (rs[a][q]) v = _mm256_add_ps(v, _mm256_loadu_ps(rs[a][q] + c));
+                if (relu) v = _mm256_andnot_ps(_mm256_cmp_ps(v, zero, _CMP_LT_OQ), v);
+                _mm256_storeu_ps(y[a][q] + c, v);
+            }
+        }
+    }
+    return c;
+}
+#endif
 
 /* V[xi][t][c] = (B^T d B)[xi] for the tiles [t0, t0 + nt). */
 static void input_transform(const wino_job *J, size_t t0, size_t nt, float *V, const float *zero)
@@ -81,6 +144,9 @@ static void input_transform(const wino_job *J, size_t t0, size_t nt, float *V, c
         }
         float *v = V + t * cin;
         size_t c = 0;
+#if defined(__x86_64__)
+        if (J->avx) c = input_avx((const float *const(*)[4])d, v, ld, cin);
+#endif
 #ifdef __SSE2__
         for (; c + 4 <= cin; c += 4) {
             __m128 T[4][4];
@@ -140,6 +206,9 @@ static void output_transform(const wino_job *J, size_t t0, size_t nt, const floa
                 rs[a][b] = in[a][b] && J->res ? J->res + off : NULL;
             }
         size_t c = c0, end = c0 + cols;
+#if defined(__x86_64__)
+        if (J->avx) c = output_avx(m, ld, c, end, bias, y, (const float *const(*)[2])rs, relu);
+#endif
 #ifdef __SSE2__
         const __m128 zero = _mm_setzero_ps();
         for (; c + 4 <= end; c += 4) {
@@ -199,10 +268,17 @@ static void wino_task(size_t task, int tid, void *user)
     float *V = J->ctx->scratch[tid], *M = V + 16 * J->chunk * cin, *zero = M + 16 * J->chunk * cout;
     memset(zero, 0, cin * sizeof *zero);
     input_transform(J, t0, nt, V, zero);
-    for (int xi = 0; xi < 16; xi++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nt, (int)cols, (int)cin, 1.0f,
+    if (J->c->packed) {
+        size_t pk = mm_nn_packed_floats(cin, cout);
+        for (size_t xi = 0; xi < 16; xi++)
+            mm_nn_gemm(nt, cols, cin, V + xi * J->chunk * cin, cin, J->c->wino + xi * pk + c0 * cin, cin,
+                       M + xi * J->chunk * cout + c0, cout, NULL, 0, 0, zero + cin);
+    } else {
+        for (int xi = 0; xi < 16; xi++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nt, (int)cols, (int)cin, 1.0f,
                     V + (size_t)xi * J->chunk * cin, (int)cin, J->c->wino + (size_t)xi * cin * cout + c0, (int)cout,
-                    0.0f, M + (size_t)xi * J->chunk * cout + c0, (int)cout);
+                        0.0f, M + (size_t)xi * J->chunk * cout + c0, (int)cout);
+    }
     output_transform(J, t0, nt, M, c0, cols);
 }
 
@@ -210,28 +286,29 @@ mm_status mm_nn_winograd_forward(const mm_nn_conv *c, mm_nn_ctx *ctx, const floa
                                  float *y, const float *residual, mm_nn_act act, mm_error *err)
 {
     size_t cin = c->p.cin, cout = c->p.cout;
-    wino_job J = {c, ctx, x, residual, y, n, h, w, (h + 1) / 2, (w + 1) / 2, 0, 0, 1, cout, act};
+    wino_job J = {c, ctx, x, residual, y, n, h, w, (h + 1) / 2, (w + 1) / 2, 0, 0, 1, cout, act,
+                  mm_nn_gemm_available()};
     size_t tpi = J.th * J.tw;
     if (n > SIZE_MAX / tpi || cin + cout > (size_t)INT32_MAX / 16)
         return mm_error_set(err, MM_EINVAL, "convolution: batch too large");
     J.tiles = n * tpi;
     size_t chunk = CHUNK_FLOATS / (16 * (cin + cout));
     if (chunk < MIN_CHUNK_TILES) chunk = MIN_CHUNK_TILES;
-    size_t chunks = (J.tiles + chunk - 1) / chunk;
-    if (chunks < MIN_TASKS) chunks = MIN_TASKS < (J.tiles + MIN_CHUNK_TILES - 1) / MIN_CHUNK_TILES
-                                         ? MIN_TASKS
-                                         : (J.tiles + MIN_CHUNK_TILES - 1) / MIN_CHUNK_TILES;
-    if (chunks > MIN_TASKS && chunks < 8 * MIN_TASKS) chunks = (chunks + MIN_TASKS - 1) / MIN_TASKS * MIN_TASKS;
+    size_t chunks = (J.tiles + chunk - 1) / chunk, max_chunks = (J.tiles + MIN_CHUNK_TILES - 1) / MIN_CHUNK_TILES;
+    /* a multiple of MIN_TASKS chunks while they are few: equal shares on
+     * 1, 2 or 4 threads (the chunk count depends on the shape only) */
+    if (chunks < 8 * MIN_TASKS) chunks = (chunks + MIN_TASKS - 1) / MIN_TASKS * MIN_TASKS;
+    if (chunks > max_chunks) chunks = max_chunks;
     if (chunks == 0) chunks = 1;
     J.chunk = (J.tiles + chunks - 1) / chunks;
     chunks = (J.tiles + J.chunk - 1) / J.chunk;
     if (chunks < MIN_TASKS && cout >= 2 * COL_ALIGN) {
-        size_t nb = MIN_TASKS / chunks, cpb = (cout + nb - 1) / nb;
+        size_t nb = (MIN_TASKS + chunks - 1) / chunks, cpb = (cout + nb - 1) / nb;
         cpb = (cpb + COL_ALIGN - 1) / COL_ALIGN * COL_ALIGN;
         J.cols_per_block = cpb;
         J.n_col_blocks = (cout + cpb - 1) / cpb;
     }
-    mm_status st = mm_nn_scratch_reserve(ctx, 16 * J.chunk * (cin + cout) + cin, err);
+    mm_status st = mm_nn_scratch_reserve(ctx, 16 * J.chunk * (cin + cout) + cin + mm_nn_gemm_scratch_floats(), err);
     if (st) return st;
     mm_nn_run(ctx, chunks * J.n_col_blocks, wino_task, &J);
     return MM_OK;

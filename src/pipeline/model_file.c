@@ -569,7 +569,7 @@ static mm_status load_files(loader *L, mm_pipeline *m, const cJSON *files)
         const char *cfg = r == MM_ROLE_AUDIO ? m->params.audio_config : r == MM_ROLE_IMAGE ? m->params.image_config : "";
         mm_status st = mm_file_encoder_create(f->role, cfg, &f->enc, L->err);
         if (st) {
-            mm_error_prefix(L->err, "%s: the model needs a %s encoder for column '%s'", L->path, kind->valuestring, col);
+            mm_error_prefix(L->err, "%s: the model needs the %s encoder for column '%s'", L->path, kind->valuestring, col);
             return st;
         }
         if (strcmp(f->enc->kind, kind->valuestring) != 0 || strcmp(f->enc->config, config->valuestring) != 0 ||
