@@ -19,11 +19,14 @@
  *   An mm_nn_ctx owns the thread count and per-thread scratch. Each op
  *   splits its output rows (and, when there are too few rows, its output
  *   channels) into tiles and runs the tiles on the library's OpenMP pool;
- *   BLAS runs single-threaded inside each tile so that the two never
+ *   the GEMMs run single-threaded inside each tile so that the two never
  *   oversubscribe the cores. Results do not depend on the thread count
- *   (tiles follow the layer's shape only). They may differ in the last
- *   bits with an image's position in a batch and with the batch size,
- *   because BLAS can round the rows of a tile differently.
+ *   (tiles follow the layer's shape only). On CPUs with AVX2 and FMA the
+ *   engine's own GEMM (weights packed at load, epilogue in registers)
+ *   computes every output as the same chain of fused multiply-adds, so an
+ *   image's result does not depend on the batch it is in either; other
+ *   CPUs use BLAS, whose rounding can change in the last bits with an
+ *   image's position in the batch.
  *   A context is used by one caller at a time; the loaded networks are
  *   immutable and may be shared by several contexts.
  *

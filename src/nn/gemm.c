@@ -14,6 +14,7 @@
  * BLAS. */
 #include "nn/gemm.h"
 
+#include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -21,11 +22,16 @@
 
 enum { MR = 6, NR = 16, KC = 256, MC = 192 };
 
+/* MMFUSE_NN_GENERIC=1 in the environment selects the portable path (BLAS,
+ * SSE2 transforms) on any CPU: the tests use it to check that path. */
 bool mm_nn_gemm_available(void)
 {
 #if defined(__x86_64__)
     static int cached = -1;
-    if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (cached < 0) {
+        const char *g = getenv("MMFUSE_NN_GENERIC");
+        cached = !(g && *g && strcmp(g, "0") != 0) && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
     return cached == 1;
 #else
     return false;

@@ -39,8 +39,10 @@ def save_safetensors(path, tensors, metadata=None, dtypes=None):
             f.write(b)
 
 
-def run(*args):
-    p = subprocess.run([DRV, *map(str, args)], capture_output=True, text=True)
+def run(*args, generic=False):
+    """generic: run the portable path (BLAS GEMMs, SSE2) whatever the CPU."""
+    env = dict(os.environ, MMFUSE_NN_GENERIC="1" if generic else "0")
+    p = subprocess.run([DRV, *map(str, args)], capture_output=True, text=True, env=env)
     return p.returncode, p.stdout + p.stderr
 
 

@@ -38,21 +38,25 @@ def run_op(name, op, tensors, meta, want):
     case_no += 1
     src = os.path.join(tmp, f"case{case_no}.st")
     nnref.save_safetensors(src, tensors, meta)
-    outs = []
-    for threads in (1, 2):
-        dst = os.path.join(tmp, f"case{case_no}.{threads}.npy")
-        rc, msg = nnref.run(op, src, dst, "--threads", threads)
-        if rc != 0:
-            check(name, False, msg)
-            return
-        outs.append(np.load(dst))
     want = want.reshape(want.shape[0], -1)
-    got = outs[0]
     scale = max(1.0, float(np.abs(want).max()))
-    err = float(np.abs(got - want).max()) / scale if got.shape == want.shape else np.inf
-    check(name, got.shape == want.shape and err <= 1e-5, f"shape {got.shape} vs {want.shape}, rel err {err:.3g}")
-    check(name + " threads", np.array_equal(outs[0], outs[1]), "1 and 2 threads differ")
-    print(f"{name}: max rel err {err:.2e}")
+    errs = []
+    for generic in (False, True):  # the AVX2 engine GEMM, and the portable path
+        outs = []
+        for threads in (1, 2):
+            dst = os.path.join(tmp, f"case{case_no}.{threads}.npy")
+            rc, msg = nnref.run(op, src, dst, "--threads", threads, generic=generic)
+            if rc != 0:
+                check(name, False, msg)
+                return
+            outs.append(np.load(dst))
+        got, tag = outs[0], " (portable path)" if generic else ""
+        err = float(np.abs(got - want).max()) / scale if got.shape == want.shape else np.inf
+        check(name + tag, got.shape == want.shape and err <= 1e-5,
+              f"shape {got.shape} vs {want.shape}, rel err {err:.3g}")
+        check(name + tag + " threads", np.array_equal(outs[0], outs[1]), "1 and 2 threads differ")
+        errs.append(err)
+    print(f"{name}: max rel err {errs[0]:.2e} (portable path {errs[1]:.2e})")
 
 
 def conv_case(name, n, cin, cout, h, w, k, stride=(1, 1), pad=(0, 0), dil=(1, 1), bias=True, res=False,

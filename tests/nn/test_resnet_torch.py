@@ -46,10 +46,10 @@ def features(model, x):
         return body(torch.from_numpy(x)).flatten(1).numpy(), model(torch.from_numpy(x)).numpy()
 
 
-def run_mm(weights, x, *extra):
+def run_mm(weights, x, *extra, generic=False):
     src, dst = os.path.join(tmp, "x.st"), os.path.join(tmp, "y.npy")
     nnref.save_safetensors(src, {"x": x})
-    rc, msg = nnref.run("resnet", weights, src, dst, *extra)
+    rc, msg = nnref.run("resnet", weights, src, dst, *extra, generic=generic)
     return (np.load(dst) if rc == 0 else None), msg
 
 
@@ -77,6 +77,11 @@ for arch, seed, dtypes in [("resnet18", 11, ["F32", "F16", "BF16"]), ("resnet50"
             if dt == "F32" and tag == "224x224":
                 one, _ = run_mm(path, x, "--threads", "1")
                 check(f"{arch} same bits on 1 and 2 threads", one is not None and np.array_equal(one, got))
+                port, msg = run_mm(path, x, "--threads", "2", generic=True)
+                if port is None:
+                    check(f"{arch} portable path", False, msg)
+                else:
+                    compare(f"{arch} {dt} {tag} features, portable path (BLAS)", port, feat)
                 if arch == "resnet18":
                     lg, msg = run_mm(path, x, "--threads", "2", "--fc")
                     if lg is None:
