@@ -7,6 +7,7 @@
  * (conv.c), with bias, residual and ReLU applied in the GEMM's epilogue. */
 #include "nn/nn_internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,8 +71,16 @@ static mm_status load_conv_bn(const mm_nn_weights *W, const char *cname, const c
     for (size_t c = 0; c < p.cout && !st; c++)
         if (!(bn[3 * p.cout + c] >= 0.0f))
             st = mm_error_set(err, MM_EFORMAT, "%s.running_var[%zu] is negative or NaN", bname, c);
-    if (!st) st = mm_nn_conv_init(out, &p, w, NULL, err);
-    if (!st) mm_nn_conv_fold_bn(out, bn, bn + p.cout, bn + 2 * p.cout, bn + 3 * p.cout, BN_EPS);
+    /* fold the BatchNorm into the weights before they are transformed and
+     * packed: a = gamma / sqrt(var + eps), w' = w a, b' = beta - mean a
+     * (in double, rounded once) */
+    size_t per = p.cin * p.kh * p.kw;
+    for (size_t c = 0; c < p.cout && !st; c++) {
+        double a = (double)bn[c] / sqrt((double)bn[3 * p.cout + c] + BN_EPS);
+        for (size_t i = 0; i < per; i++) w[c * per + i] = (float)((double)w[c * per + i] * a);
+        bn[3 * p.cout + c] = (float)((double)bn[p.cout + c] - (double)bn[2 * p.cout + c] * a);
+    }
+    if (!st) st = mm_nn_conv_init(out, &p, w, bn + 3 * p.cout, err);
     free(w);
     free(bn);
     return st;

@@ -43,8 +43,10 @@ bool mm_nn_winograd_eligible(const mm_nn_conv_params *p)
 void mm_nn_winograd_filter(const float *w_oihw, size_t cin, size_t cout, float *u)
 {
     static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-    for (size_t co = 0; co < cout; co++) {
-        for (size_t ci = 0; ci < cin; ci++) {
+    /* input channel outer, output channel inner: the 16 writes per filter
+     * go to 16 contiguous streams */
+    for (size_t ci = 0; ci < cin; ci++) {
+        for (size_t co = 0; co < cout; co++) {
             const float *g = w_oihw + (co * cin + ci) * 9;
             double t[4][3];
             for (int i = 0; i < 4; i++)
