@@ -248,7 +248,7 @@ try:
     import nnref
     import torch
     need = sorted(set((ARCHS if a.only != "e2e" else []) + (["resnet18"] if a.only != "forward" else [])))
-    W, GF = {}, {}
+    W, GF, EX = {}, {}, {}
     for arch in need:
         log(f"writing seeded random {arch} weights ...")
         W[arch] = os.path.join(tmp, f"{arch}.safetensors")
@@ -266,11 +266,11 @@ try:
         for r in range(a.runs):
             for arch in ARCHS:
                 for b in BATCHES:
-                    sides = ["mmfuse"] + (PVARS if r == 0 else [best[(arch, b)]])
+                    sides = ["mmfuse", "mmfuse-gemm"] + (PVARS if r == 0 else [best[(arch, b)]])
                     for s in sides:
-                        if s == "mmfuse":
+                        if s.startswith("mmfuse"):
                             cmd = [BIN, W[arch], "--batch", str(b), "--threads", str(TH),
-                                   "--seconds", str(a.seconds)]
+                                   "--seconds", str(a.seconds)] + (["--gemm"] if s == "mmfuse-gemm" else [])
                         else:
                             cmd = [PY, PEER, "forward", W[arch], "--arch", arch, "--batch", str(b),
                                    "--threads", str(TH), "--seconds", str(a.seconds), "--variant", s]
@@ -278,6 +278,7 @@ try:
                         fw.setdefault((arch, b, s), []).append(res)
                         if s == "mmfuse":
                             GF[arch] = res["gflop_per_image"]
+                            EX[arch] = res["executed_gflop_per_image"]
                         log(f"  run {r + 1}/{a.runs} {arch} batch {b:<3} {s:<11} {res['images_per_s']:8.2f} "
                             f"images/s  (other processes {res.get('other', float('nan')):.0f}% of the CPUs)")
                     if r == 0:
@@ -344,9 +345,9 @@ try:
           f"{', '.join(f'{x:.1f}' for x in peaks[TH])} / {', '.join(f'{x:.1f}' for x in peaks[1])}.\n")
     if fw:
         print("#### Forward pass, 224 x 224, random input and weights\n")
-        print("| model | batch | implementation | runs | images/s | GFLOP/s | % of peak | conv GFLOP/s "
-              "| peak RSS (MiB) | mmfuse / peer | other procs' CPU % |")
-        print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("| model | batch | implementation | runs | images/s | GFLOP/s (direct count) | % of peak "
+              "| executed GFLOP/s | % of peak (executed) | peak RSS (MiB) | mmfuse / peer | other procs' CPU % |")
+        print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         notes = []
         for arch in ARCHS:
             gf = GF[arch]
@@ -356,20 +357,26 @@ try:
                 pe = fw[(arch, b, bv)]
                 mi = med([x["images_per_s"] for x in mm])
                 pi = med([x["images_per_s"] for x in pe])
-                conv = med([x["conv_gflops"] for x in mm])
-                rss = max(x["peak_rss_mib"] for x in mm)
-                print(f"| {arch} | {b} | **mmfuse** | {len(mm)} | {mi:.2f} | {mi * gf:.1f} | "
-                      f"{100 * mi * gf / PK:.0f}% | {conv:.1f} | {rss:.0f} | **{mi / pi:.2f}x** | "
-                      f"{fmt_other([x['other'] for x in mm if 'other' in x])} |")
+                for side, label in (("mmfuse", "**mmfuse** (Winograd + GEMM)"),
+                                    ("mmfuse-gemm", "mmfuse, im2col + GEMM only (--gemm)")):
+                    rs = fw[(arch, b, side)]
+                    si = med([x["images_per_s"] for x in rs])
+                    ex = med([x["executed_gflops"] for x in rs])
+                    rss = max(x["peak_rss_mib"] for x in rs)
+                    ratio = f"**{si / pi:.2f}x**" if side == "mmfuse" else f"{si / pi:.2f}x"
+                    print(f"| {arch} | {b} | {label} | {len(rs)} | {si:.2f} | {si * gf:.1f} | "
+                          f"{100 * si * gf / PK:.0f}% | {ex:.1f} | {100 * ex / PK:.0f}% | {rss:.0f} | {ratio} | "
+                          f"{fmt_other([x['other'] for x in rs if 'other' in x])} |")
                 prss = max(x["maxrss_kb"] for x in pe) / 1024
                 print(f"| {arch} | {b} | **PyTorch, best: {bv}** | {len(pe)} | {pi:.2f} | {pi * gf:.1f} | "
-                      f"{100 * pi * gf / PK:.0f}% | | {prss:.0f} | | "
+                      f"{100 * pi * gf / PK:.0f}% | {pi * gf:.1f} | {100 * pi * gf / PK:.0f}% | {prss:.0f} | | "
                       f"{fmt_other([x['other'] for x in pe if 'other' in x])} |")
                 for v in PVARS:
                     x = fw[(arch, b, v)][0]
                     vi = x["images_per_s"]
                     print(f"| {arch} | {b} | PyTorch {v} (run 1) | 1 | {vi:.2f} | {vi * gf:.1f} | "
-                          f"{100 * vi * gf / PK:.0f}% | | {x['maxrss_kb'] / 1024:.0f} | {mi / vi:.2f}x | "
+                          f"{100 * vi * gf / PK:.0f}% | {vi * gf:.1f} | {100 * vi * gf / PK:.0f}% | "
+                          f"{x['maxrss_kb'] / 1024:.0f} | {mi / vi:.2f}x | "
                           f"{x.get('other', float('nan')):.0f} |")
                 st = np.sum([x["stage_s"] for x in mm], axis=0)
                 tot = float(st.sum()) or 1.0
@@ -380,9 +387,13 @@ try:
                                                                   "pool+head"], st))
                     + f"; images/s per run: mmfuse {spread_m}; PyTorch {bv} {spread_p}")
         gfs = ", ".join(f"{GF[x]:.3f} GFLOP per {x} image" for x in ARCHS)
-        print(f"\n{gfs} (2 per multiply-add, mmfuse's count from the layer "
-              "shapes, used for both sides). conv GFLOP/s: the convolutions' FLOPs over the time mmfuse spent in "
-              "the stem and layer1-4. The PyTorch variants were measured once (first run); the fastest is the "
+        print(f"\n{gfs} (2 per multiply-add, the direct method's count from the layer "
+              "shapes, used for both sides: \"GFLOP/s (direct count)\" is images/s times it). \"executed\": the "
+              "FLOPs each side actually performs: mmfuse's Winograd layers do 16 multiply-adds per 2x2 output tile "
+              "where the direct method does 36 ("
+              + ", ".join(f"{x}: {EX[x]:.3f} GFLOP per image" for x in ARCHS)
+              + "); PyTorch's oneDNN convolutions on this CPU are direct, so its two counts are equal. "
+              "The PyTorch variants were measured once (first run); the fastest is the "
               "peer of every later run, its median covers all runs. Peak RSS is each process's own "
               "(getrusage), the largest over the runs; a PyTorch process holds about 300 MiB of libraries.\n")
         print("\n".join(notes))

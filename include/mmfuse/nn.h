@@ -192,9 +192,12 @@ MM_API size_t mm_resnet_dim(const mm_resnet *r);
 /* xxHash64 of the weights file's data buffer (identifies the weights). */
 MM_API uint64_t mm_resnet_weights_hash(const mm_resnet *r);
 /* Floating-point operations (2 per multiply-add) of one forward pass per
- * image at h x w: convolutions only, and everything. */
+ * image at h x w as the direct method counts them: convolutions only, and
+ * everything; and those the engine executes (fewer: Winograd layers do 16
+ * multiply-adds per 2x2 output tile where the direct method does 36).
+ * Any pointer may be NULL. */
 MM_API void mm_resnet_flops(const mm_resnet *r, size_t h, size_t w, double *conv_flops,
-                            double *total_flops);
+                            double *total_flops, double *executed_flops);
 
 /* x: n images, NCHW, 3 channels, h x w (at least 32 x 32), already
  * normalized; out: n x mm_resnet_dim(r). */

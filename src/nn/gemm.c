@@ -119,6 +119,7 @@ __attribute__((target("avx2,fma"))) static void kernel(size_t kc, const float *a
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+#pragma GCC unroll 4
     for (size_t k = 0; k < kc; k++, ap += MR, bp += NR) {
         __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8), a;
         a = _mm256_broadcast_ss(ap + 0);

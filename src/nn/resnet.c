@@ -264,51 +264,60 @@ uint64_t mm_resnet_weights_hash(const mm_resnet *r)
 
 /* ----------------------------------------------------------------- shapes */
 
-static double conv_flops(const mm_nn_conv *c, size_t *h, size_t *w)
+/* The direct method's FLOPs of a layer at *h x *w (advanced to the output
+ * size); *exec gains those the engine executes (Winograd: 16 multiply-adds
+ * per 2x2 output tile and channel pair, partial tiles counted whole). */
+static double conv_flops(const mm_nn_conv *c, size_t *h, size_t *w, double *exec)
 {
     size_t ho = mm_nn_out_size(*h, c->p.kh, c->p.stride_h, c->p.pad_h, c->p.dil_h);
     size_t wo = mm_nn_out_size(*w, c->p.kw, c->p.stride_w, c->p.pad_w, c->p.dil_w);
     *h = ho;
     *w = wo;
-    return 2.0 * (double)ho * (double)wo * (double)c->p.cout * (double)(c->p.kh * c->p.kw * c->p.cin);
+    double direct = 2.0 * (double)ho * (double)wo * (double)c->p.cout * (double)(c->p.kh * c->p.kw * c->p.cin);
+    *exec += c->wino ? 2.0 * 16 * (double)((ho + 1) / 2 * ((wo + 1) / 2)) * (double)c->p.cin * (double)c->p.cout
+                     : direct;
+    return direct;
 }
 
 /* Walks the network's shapes at h x w: FLOPs and the largest activation
  * (floats per image). */
-static void walk(const mm_resnet *r, size_t h, size_t w, double *flops, size_t *max_act)
+static void walk(const mm_resnet *r, size_t h, size_t w, double *flops, double *exec, size_t *max_act)
 {
-    double f = 0;
+    double f = 0, e = 0;
     size_t m = 3 * h * w;
 #define ACT(c, hh, ww) m = (c) * (hh) * (ww) > m ? (c) * (hh) * (ww) : m
-    f += conv_flops(&r->stem, &h, &w);
+    f += conv_flops(&r->stem, &h, &w, &e);
     ACT(64, h, w);
     h = mm_nn_out_size(h, 3, 2, 1, 1);
     w = mm_nn_out_size(w, 3, 2, 1, 1);
     for (size_t i = 0; i < r->n_blocks; i++) {
         const rn_block *B = &r->blocks[i];
         size_t hd = h, wd = w;
-        f += conv_flops(&B->c1, &h, &w);
+        f += conv_flops(&B->c1, &h, &w, &e);
         ACT(B->c1.p.cout, h, w);
-        f += conv_flops(&B->c2, &h, &w);
+        f += conv_flops(&B->c2, &h, &w, &e);
         ACT(B->c2.p.cout, h, w);
         if (r->bottleneck) {
-            f += conv_flops(&B->c3, &h, &w);
+            f += conv_flops(&B->c3, &h, &w, &e);
             ACT(B->c3.p.cout, h, w);
         }
-        if (B->has_ds) f += conv_flops(&B->ds, &hd, &wd);
+        if (B->has_ds) f += conv_flops(&B->ds, &hd, &wd, &e);
     }
 #undef ACT
     *flops = f;
+    *exec = e;
     *max_act = m;
 }
 
-void mm_resnet_flops(const mm_resnet *r, size_t h, size_t w, double *conv, double *total)
+void mm_resnet_flops(const mm_resnet *r, size_t h, size_t w, double *conv, double *total, double *executed)
 {
     size_t m;
-    double f;
-    walk(r, h, w, &f, &m);
+    double f, e;
+    walk(r, h, w, &f, &e, &m);
+    double fc = r->with_fc ? 2.0 * (double)r->fc.in * (double)r->fc.out : 0.0;
     if (conv) *conv = f;
-    if (total) *total = f + (r->with_fc ? 2.0 * (double)r->fc.in * (double)r->fc.out : 0.0);
+    if (total) *total = f + fc;
+    if (executed) *executed = e + fc;
 }
 
 /* --------------------------------------------------------------- forward */
@@ -396,9 +405,9 @@ mm_status mm_resnet_forward(const mm_resnet *r, mm_nn_ctx *ctx, const float *x, 
     if (h < 32 || w < 32 || h > 16384 || w > 16384)
         return mm_error_set(err, MM_EINVAL, "%s: input %zux%zu outside 32..16384 pixels per side", r->arch, h, w);
     if (n == 0) return MM_OK;
-    double flops;
+    double flops, exec;
     size_t act;
-    walk(r, h, w, &flops, &act);
+    walk(r, h, w, &flops, &exec, &act);
     size_t per_image = 4 * act + r->feat_dim;
     size_t sub = WS_BUDGET_BYTES / sizeof(float) / per_image;
     if (sub < 1) sub = 1;
