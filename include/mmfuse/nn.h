@@ -85,7 +85,8 @@ typedef struct mm_nn_conv {
     mm_nn_conv_params p;
     float *w;    /* [kh][kw][cin][cout], owned (NULL when Winograd is used) */
     float *bias; /* [cout], owned (zeros when the layer has none) */
-    float *wino; /* [16][cin][cout] transformed filters, or NULL        */
+    float *wino; /* [(m+2)^2][cin][cout] transformed filters, or NULL    */
+    int wino_m;  /* Winograd output tile m x m: 2 or 4 (0: not Winograd) */
     bool packed; /* w / each of wino's 16 matrices is stored in the
                     engine's GEMM panel layout (AVX2 + FMA CPUs)         */
 } mm_nn_conv;

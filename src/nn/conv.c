@@ -69,20 +69,22 @@ mm_status mm_nn_conv_init(mm_nn_conv *c, const mm_nn_conv_params *p, const float
     c->packed = mm_nn_gemm_available();
     c->bias = alloc_floats(p->cout);
     size_t pk = c->packed ? mm_nn_packed_floats(wino ? p->cin : kk, p->cout) : (wino ? p->cin : kk) * p->cout;
-    if (wino) c->wino = pk > SIZE_MAX / 16 / sizeof(float) ? NULL : alloc_floats(16 * pk);
+    c->wino_m = wino ? mm_nn_winograd_tile(p) : 0;
+    size_t nx = (size_t)(c->wino_m + 2) * (size_t)(c->wino_m + 2);
+    if (wino) c->wino = pk > SIZE_MAX / 36 / sizeof(float) ? NULL : alloc_floats(nx * pk);
     else c->w = alloc_floats(pk);
     if ((!c->w && !c->wino) || !c->bias) {
         mm_nn_conv_free(c);
         return mm_error_set(err, MM_ENOMEM, "out of memory (convolution weights %zux%zux%zux%zu)", p->cout,
                             p->cin, p->kh, p->kw);
     }
-    float *plain = c->packed ? alloc_floats((wino ? 16 * p->cin : kk) * p->cout) : (wino ? c->wino : c->w);
+    float *plain = c->packed ? alloc_floats((wino ? nx * p->cin : kk) * p->cout) : (wino ? c->wino : c->w);
     if (!plain) {
         mm_nn_conv_free(c);
         return mm_error_set(err, MM_ENOMEM, "out of memory (convolution weights)");
     }
     if (wino) {
-        mm_nn_winograd_filter(w_oihw, p->cin, p->cout, plain);
+        mm_nn_winograd_filter(w_oihw, p->cin, p->cout, c->wino_m, plain);
     } else {
         for (size_t co = 0; co < p->cout; co++)
             for (size_t ci = 0; ci < p->cin; ci++)
@@ -93,7 +95,7 @@ mm_status mm_nn_conv_init(mm_nn_conv *c, const mm_nn_conv_params *p, const float
     }
     if (c->packed) {
         size_t rows = wino ? p->cin : kk;
-        for (size_t m = 0; m < (wino ? 16u : 1u); m++)
+        for (size_t m = 0; m < (wino ? nx : 1u); m++)
             mm_nn_pack_b(plain + m * rows * p->cout, p->cout, rows, p->cout, (wino ? c->wino : c->w) + m * pk);
         free(plain);
     }
@@ -114,7 +116,8 @@ void mm_nn_conv_fold_bn(mm_nn_conv *c, const float *gamma, const float *beta, co
                         double eps)
 {
     /* every filter layout is linear in the weights of each output channel */
-    size_t cout = c->p.cout, k = c->w ? c->p.kh * c->p.kw * c->p.cin : 16 * c->p.cin;
+    size_t nx = (size_t)(c->wino_m + 2) * (size_t)(c->wino_m + 2);
+    size_t cout = c->p.cout, k = c->w ? c->p.kh * c->p.kw * c->p.cin : nx * c->p.cin;
     float *w = c->w ? c->w : c->wino;
     for (size_t co = 0; co < cout; co++) {
         double a = (double)gamma[co] / sqrt((double)var[co] + eps);
@@ -122,7 +125,7 @@ void mm_nn_conv_fold_bn(mm_nn_conv *c, const float *gamma, const float *beta, co
             mm_nn_packed_scale_col(w, k, co, (float)a);
         } else if (c->packed) {
             size_t pk = mm_nn_packed_floats(c->p.cin, cout);
-            for (size_t m = 0; m < 16; m++) mm_nn_packed_scale_col(w + m * pk, c->p.cin, co, (float)a);
+            for (size_t m = 0; m < nx; m++) mm_nn_packed_scale_col(w + m * pk, c->p.cin, co, (float)a);
         } else {
             for (size_t i = 0; i < k; i++) w[i * cout + co] = (float)((double)w[i * cout + co] * a);
         }

@@ -14,7 +14,7 @@
 
 #define BN_EPS 1e-5
 /* Activation memory per forward sub-batch. */
-#define WS_BUDGET_BYTES ((size_t)160 << 20)
+#define WS_BUDGET_BYTES ((size_t)224 << 20)
 
 typedef struct rn_block {
     mm_nn_conv c1, c2, c3, ds;
@@ -265,8 +265,9 @@ uint64_t mm_resnet_weights_hash(const mm_resnet *r)
 /* ----------------------------------------------------------------- shapes */
 
 /* The direct method's FLOPs of a layer at *h x *w (advanced to the output
- * size); *exec gains those the engine executes (Winograd: 16 multiply-adds
- * per 2x2 output tile and channel pair, partial tiles counted whole). */
+ * size); *exec gains those the engine executes (Winograd: (m+2)^2
+ * multiply-adds per m x m output tile and channel pair, partial tiles
+ * counted whole). */
 static double conv_flops(const mm_nn_conv *c, size_t *h, size_t *w, double *exec)
 {
     size_t ho = mm_nn_out_size(*h, c->p.kh, c->p.stride_h, c->p.pad_h, c->p.dil_h);
@@ -274,7 +275,9 @@ static double conv_flops(const mm_nn_conv *c, size_t *h, size_t *w, double *exec
     *h = ho;
     *w = wo;
     double direct = 2.0 * (double)ho * (double)wo * (double)c->p.cout * (double)(c->p.kh * c->p.kw * c->p.cin);
-    *exec += c->wino ? 2.0 * 16 * (double)((ho + 1) / 2 * ((wo + 1) / 2)) * (double)c->p.cin * (double)c->p.cout
+    size_t m = (size_t)c->wino_m;
+    *exec += c->wino ? 2.0 * (double)((m + 2) * (m + 2)) * (double)((ho + m - 1) / m * ((wo + m - 1) / m)) *
+                           (double)c->p.cin * (double)c->p.cout
                      : direct;
     return direct;
 }
