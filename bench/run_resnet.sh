@@ -389,8 +389,8 @@ try:
         gfs = ", ".join(f"{GF[x]:.3f} GFLOP per {x} image" for x in ARCHS)
         print(f"\n{gfs} (2 per multiply-add, the direct method's count from the layer "
               "shapes, used for both sides: \"GFLOP/s (direct count)\" is images/s times it). \"executed\": the "
-              "FLOPs each side actually performs: mmfuse's Winograd layers do 16 multiply-adds per 2x2 output tile "
-              "where the direct method does 36 ("
+              "FLOPs each side actually performs: mmfuse's Winograd layers do 36 multiply-adds per 4x4 output tile "
+              "(16 per 2x2) where the direct method does 144 (36) ("
               + ", ".join(f"{x}: {EX[x]:.3f} GFLOP per image" for x in ARCHS)
               + "); PyTorch's oneDNN convolutions on this CPU are direct, so its two counts are equal. "
               "The PyTorch variants were measured once (first run); the fastest is the "

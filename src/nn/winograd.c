@@ -1,4 +1,5 @@
-/* 3x3 stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3).
+/* 3x3 stride-1 convolutions by Winograd's minimal filtering F(m x m, 3x3),
+ * m = 2 or 4 (F(4x4) further down; F(2x2) explained here).
  *
  * The output is cut into 2x2 tiles; each tile reads a 4x4 input patch d.
  * With the constant matrices
@@ -12,7 +13,8 @@
  * method's 36: 2.25x fewer. The filter transform U = G g G^T is computed
  * once (in double) when the layer is created; the input transform V and
  * the output transform are additions only, done per chunk of tiles in the
- * thread's scratch around the GEMMs. The transforms add rounding of a few
+ * thread's scratch around the GEMMs. F(4x4) works the same way with 6x6
+ * patches and 36 GEMMs. The transforms add rounding of a few
  * ulps relative to the direct method; tests bound the difference from
  * PyTorch. Chunks depend on the layer's shape only, so results do not
  * depend on the thread count. */
