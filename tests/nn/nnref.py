@@ -5,6 +5,7 @@ import json
 import os
 import struct
 import subprocess
+import sys
 
 import numpy as np
 
@@ -13,6 +14,26 @@ DRV = os.path.join(BUILD, "tests", "nn", "drv_nn")
 
 _DT = {np.dtype("float32"): "F32", np.dtype("float16"): "F16", np.dtype("float64"): "F64",
        np.dtype("int64"): "I64", np.dtype("int32"): "I32", np.dtype("uint8"): "U8"}
+
+
+class Checks:
+    """check(name, ok, detail) counts results and prints failures;
+    check.finish() prints "N passed, N failed" and exits non-zero on a
+    failure."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def __call__(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print(f"FAIL {name} {detail}")
+
+    def finish(self):
+        print(f"{self.passed} passed, {self.failed} failed")
+        sys.exit(1 if self.failed else 0)
 
 
 def save_safetensors(path, tensors, metadata=None, dtypes=None):

@@ -23,16 +23,7 @@ import nnref  # noqa: E402
 
 torch.set_num_threads(2)
 MMFUSE = os.path.join(nnref.BUILD, "mmfuse")
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
+check = nnref.Checks()
 
 
 tmp = tempfile.mkdtemp(prefix="mm_cnn_")
@@ -188,5 +179,4 @@ shutil.copy(weights, os.path.join(env["MMFUSE_MODEL_DIR"], "resnet18.safetensors
 rc, pred2 = mm("predict", mf, csv)
 check("moved weights found in the models directory", rc == 0 and pred2 == pred1, pred2[:300])
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish()

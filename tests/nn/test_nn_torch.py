@@ -14,16 +14,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
 import nnref  # noqa: E402
 
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
+check = nnref.Checks()
 
 
 tmp = tempfile.mkdtemp(prefix="mm_nn_")
@@ -136,5 +127,4 @@ run_op("linear + relu", "linear", {"x": x, "w": w, "b": b}, dict(relu=1),
 a, b = rng.randn(4, 100000).astype(np.float32), rng.randn(4, 100000).astype(np.float32)
 run_op("add + relu", "add", {"a": a, "b": b}, dict(relu=1), F.relu(torch.from_numpy(a) + torch.from_numpy(b)).numpy())
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish()

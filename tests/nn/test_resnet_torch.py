@@ -16,16 +16,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import nnref  # noqa: E402
 
 torch.set_num_threads(2)
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
+check = nnref.Checks()
 
 
 tmp = tempfile.mkdtemp(prefix="mm_resnet_")
@@ -132,5 +123,4 @@ nnref.save_safetensors(path, entries)
 got, msg = run_mm(path, small)
 check("input too small", got is None and "16x16" in msg, msg.strip())
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish()
