@@ -111,6 +111,20 @@ static void pack_a(const float *a, size_t lda, size_t mc, size_t kc, float *ap)
     }
 }
 
+/* v0:v1 += the n <= NR floats at src (zeros past n). */
+__attribute__((target("avx2"))) static inline void add_row(__m256 *v0, __m256 *v1, const float *src, size_t n)
+{
+    if (n == NR) {
+        *v0 = _mm256_add_ps(*v0, _mm256_loadu_ps(src));
+        *v1 = _mm256_add_ps(*v1, _mm256_loadu_ps(src + 8));
+        return;
+    }
+    float t[NR] __attribute__((aligned(32))) = {0};
+    memcpy(t, src, n * sizeof *t);
+    *v0 = _mm256_add_ps(*v0, _mm256_load_ps(t));
+    *v1 = _mm256_add_ps(*v1, _mm256_load_ps(t + 8));
+}
+
 /* One MR x NR tile: acc = (first ? 0 : C) + Ap * Bp over kc; on the last
  * K block the epilogue is applied. mr x nr of the tile are stored. */
 __attribute__((target("avx2,fma"))) static void kernel(size_t kc, const float *ap, const float *bp, float *c,
@@ -148,29 +162,10 @@ __attribute__((target("avx2,fma"))) static void kernel(size_t kc, const float *a
     for (size_t r = 0; r < mr; r++) {
         float *cr = c + r * ldc;
         __m256 v0 = acc[r][0], v1 = acc[r][1];
-        if (!first) {
-            if (full) {
-                v0 = _mm256_add_ps(v0, _mm256_loadu_ps(cr));
-                v1 = _mm256_add_ps(v1, _mm256_loadu_ps(cr + 8));
-            } else {
-                memset(tmp, 0, sizeof tmp);
-                memcpy(tmp, cr, nr * sizeof *tmp);
-                v0 = _mm256_add_ps(v0, _mm256_load_ps(tmp));
-                v1 = _mm256_add_ps(v1, _mm256_load_ps(tmp + 8));
-            }
-        }
+        if (!first) add_row(&v0, &v1, cr, nr);
         if (last && e) {
-            float eb[NR] __attribute__((aligned(32))) = {0};
-            memcpy(eb, e->bias + col, nr * sizeof *eb);
-            v0 = _mm256_add_ps(v0, _mm256_load_ps(eb));
-            v1 = _mm256_add_ps(v1, _mm256_load_ps(eb + 8));
-            if (e->res) {
-                const float *rr = e->res + (row + r) * e->ld_res + col;
-                memset(eb, 0, sizeof eb);
-                memcpy(eb, rr, nr * sizeof *eb);
-                v0 = _mm256_add_ps(v0, _mm256_load_ps(eb));
-                v1 = _mm256_add_ps(v1, _mm256_load_ps(eb + 8));
-            }
+            add_row(&v0, &v1, e->bias + col, nr);
+            if (e->res) add_row(&v0, &v1, e->res + (row + r) * e->ld_res + col, nr);
             if (e->relu) { /* 0 where v < 0; NaN stays */
                 v0 = _mm256_andnot_ps(_mm256_cmp_ps(v0, zero, _CMP_LT_OQ), v0);
                 v1 = _mm256_andnot_ps(_mm256_cmp_ps(v1, zero, _CMP_LT_OQ), v1);

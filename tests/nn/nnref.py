@@ -36,7 +36,7 @@ class Checks:
         sys.exit(1 if self.failed else 0)
 
 
-def save_safetensors(path, tensors, metadata=None, dtypes=None):
+def save_safetensors(path, tensors, metadata=None):
     """tensors: name -> numpy array (or (raw_bytes_array, "BF16", shape))."""
     header, blobs, off = {}, [], 0
     if metadata:

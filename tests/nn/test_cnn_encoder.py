@@ -93,7 +93,7 @@ def extract(out, *extra, **kw):
     return np.load(out), msg
 
 
-def image_rows(feat):
+def image_rows():
     """Maps the CSV rows to the reference rows (None for rows without a file)."""
     return [files.index(os.path.join(img_dir, p)) if p and os.path.join(img_dir, p) in files else None
             for p, _ in rows]
@@ -107,7 +107,7 @@ if feat is not None:
     blk = side["blocks"][0]
     check("block is 512 features + present flag", blk["end"] - blk["start"] == 513 and feat.shape == (len(rows), 513),
           f"{feat.shape} {blk}")
-    idx = image_rows(feat)
+    idx = image_rows()
     got = np.array([feat[r, :512] for r, k in enumerate(idx) if k is not None])
     want = np.array([ref[k] for k in idx if k is not None])
     scale = float(np.abs(want).max())
