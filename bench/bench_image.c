@@ -18,7 +18,6 @@
 #include "bench_util.h"
 #include "mmfuse/image.h"
 
-#include <omp.h>
 
 typedef struct job {
     int mode; /* 0 prep, 1 feat, 2 featmem */
@@ -35,13 +34,13 @@ typedef struct job {
 
 enum { PREP_KEEP = 1024 };
 
-static void work_one(size_t i, void *user)
+static void work_one(size_t i, int slot, void *user)
 {
     job *J = user;
     mm_error e = {0};
     mm_status st;
     if (J->mode == 0) {
-        int t = omp_get_thread_num();
+        int t = slot; /* per-thread preprocessing state */
         st = mm_preprocess_file(J->pre[t], J->paths[i], J->tensor[t], &e);
         if (st == MM_OK) memcpy(J->rows + i * J->row_len, J->tensor[t], PREP_KEEP * sizeof(float));
     } else if (J->mode == 1) {
@@ -124,7 +123,7 @@ int main(int argc, char **argv)
     J.rows = calloc(n * J.row_len + 1, sizeof(float));
 
     double t0 = mm_now_seconds();
-    mm_parallel_for(n, (int)threads, work_one, &J);
+    mm_parallel_for_slots(n, (int)threads, work_one, &J);
     double t1 = mm_now_seconds();
 
     size_t failed = 0;

@@ -25,6 +25,13 @@
  *   processed by one call of fn(chunk, user). Results never depend on the
  *   thread count as long as each chunk writes only its own output and
  *   partial sums are combined in chunk order afterwards.
+ *   The threads are the library's own pool (mm_pool, POSIX threads): idle
+ *   workers sleep on a condition variable and never spin, whatever the
+ *   environment says (no OpenMP runtime threads are used). Independent
+ *   jobs with dependencies (the folds and models of an evaluation) run as
+ *   a task graph on the same pool (mm_pool_run_graph); a loop started
+ *   inside a task is offered to the workers that are idle, so the pool
+ *   never runs more threads than its size.
  *
  * Random numbers
  *   mm_rng reproduces numpy's legacy RandomState (MT19937, init_genrand
@@ -170,24 +177,91 @@ MM_API void mm_rng_shuffle(mm_rng *r, size_t *a, size_t n);
 
 /* --------------------------------------------------------------- parallel */
 
+/* The progress callback type (see "progress" below). */
+typedef bool (*mm_progress_fn)(const char *stage, size_t done, size_t total, void *user);
+
 typedef void (*mm_chunk_fn)(size_t chunk, void *user);
 
 /* Calls fn(c, user) for c in [0, n_chunks) on up to n_threads threads
- * (n_threads <= 0: all cores). Returns when every chunk is done. */
+ * (n_threads <= 0: all cores), the calling thread included. Returns when
+ * every chunk is done. The threads come from the calling thread's current
+ * pool (mm_pool_enter; pool workers run inside their pool), at most its
+ * size and only those that are idle; without a current pool a pool of
+ * n_threads is started for the call and stopped after it. n_threads == 1
+ * runs the chunks in order on the calling thread. */
 MM_API void mm_parallel_for(size_t n_chunks, int n_threads, mm_chunk_fn fn, void *user);
-/* Number of cores available to this process. */
+
+/* As mm_parallel_for, and fn also gets a slot number: slot < n_threads,
+ * and no two calls running at the same time share a slot (per-thread
+ * scratch may be indexed by it). The caller's slot is 0. */
+typedef void (*mm_slot_fn)(size_t chunk, int slot, void *user);
+MM_API void mm_parallel_for_slots(size_t n_chunks, int n_threads, mm_slot_fn fn, void *user);
+
+/* Number of cores available to this process (its CPU affinity mask). */
 MM_API int mm_cpu_count(void);
 /* Resolves a user thread request: <= 0 means all cores. */
 MM_API int mm_threads_resolve(int n_threads);
-/* Sets the BLAS thread count (mmfuse calls BLAS from one thread at a time
- * with this many threads, or from many threads with 1). */
+/* Sets the BLAS thread count. mmfuse parallelizes with its pool and calls
+ * BLAS from inside pool tasks: starting a pool with worker threads sets
+ * BLAS to one thread (once, and it stays so), so BLAS never adds threads
+ * on top of the pool's and BLAS results do not depend on the thread count. */
 MM_API void mm_blas_set_threads(int n);
+
+/* A fixed set of worker threads. n_threads counts the thread that hands
+ * work to the pool (it works too), so n_threads - 1 threads are started;
+ * n_threads <= 0 means all cores. Workers sleep on a condition variable
+ * when there is nothing to do. A pool is used by one caller at a time
+ * (mm_parallel_for calls from its tasks are fine); free it from the thread
+ * that created it, when no work is running. */
+typedef struct mm_pool mm_pool;
+MM_API mm_status mm_pool_new(int n_threads, mm_pool **out, mm_error *err);
+/* Stops and joins the workers. Accepts NULL. */
+MM_API void mm_pool_free(mm_pool *pool);
+/* Threads of the pool, the caller's included. */
+MM_API int mm_pool_size(const mm_pool *pool);
+/* Makes pool the calling thread's current pool (the one mm_parallel_for
+ * uses) and returns the previous one, to be given back to mm_pool_leave. */
+MM_API mm_pool *mm_pool_enter(mm_pool *pool);
+MM_API void mm_pool_leave(mm_pool *previous);
+/* The calling thread's current pool, or NULL. */
+MM_API mm_pool *mm_pool_current(void);
+
+/* A task graph: tasks 0..n_tasks-1, each run once by run(task, n_threads,
+ * user, err) after every task it depends on has finished. Task i depends
+ * on deps[dep_start[i] .. dep_start[i+1]), each of them < i (so the list
+ * is in an order that can run serially); dep_start == NULL means no
+ * dependencies. n_threads is the thread budget the task may use for its
+ * own loops: 1 while other tasks are waiting to start, the pool's size
+ * when none is. Ready tasks start lowest index first; a task must write
+ * only its own outputs, so results never depend on the order in which
+ * tasks finish. The description is plain data (indices), so a list can
+ * be dealt out to other processes. */
+typedef mm_status (*mm_task_fn)(size_t task, int n_threads, void *user, mm_error *err);
+typedef struct mm_task_graph {
+    size_t n_tasks;
+    const size_t *dep_start; /* n_tasks + 1 offsets into deps, or NULL     */
+    const size_t *deps;
+    mm_task_fn run;
+    void *user;
+    mm_progress_fn progress; /* called after each finished task with (stage,
+                                finished, n_tasks), one call at a time; may
+                                be NULL; returning false cancels          */
+    void *progress_user;
+    const char *stage;
+} mm_task_graph;
+
+/* Runs the graph on pool (NULL: the calling thread's current pool, or
+ * serially in index order when there is none). After a task fails no new
+ * task starts; the status and message returned are those of the failed
+ * task with the lowest index. MM_ECANCELLED when progress returned false,
+ * MM_EINVAL for a dependency that is not on an earlier task. */
+MM_API mm_status mm_pool_run_graph(mm_pool *pool, const mm_task_graph *g, mm_error *err);
 
 /* --------------------------------------------------------------- progress */
 
-/* Progress callback for long jobs: done of total units of the named stage.
- * Returning false asks the job to stop (it then returns MM_ECANCELLED). */
-typedef bool (*mm_progress_fn)(const char *stage, size_t done, size_t total, void *user);
+/* mm_progress_fn (declared above): progress callback for long jobs, done
+ * of total units of the named stage. Returning false asks the job to stop
+ * (it then returns MM_ECANCELLED). */
 
 /* A progress bar on stderr, drawn only when stderr is a terminal.
  * Use mm_progress_bar_update as an mm_progress_fn with the bar as user. */

@@ -3,9 +3,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 extern int openblas_get_num_threads(void);
 extern void openblas_set_num_threads(int num_threads);
@@ -24,6 +21,7 @@ mm_status mm_nn_ctx_new(int n_threads, mm_nn_ctx **out, mm_error *err)
 void mm_nn_ctx_free(mm_nn_ctx *ctx)
 {
     if (!ctx) return;
+    mm_pool_free(ctx->pool);
     for (int i = 0; i < MM_NN_MAX_THREADS; i++) free(ctx->scratch[i]);
     free(ctx->ws);
     free(ctx);
@@ -55,34 +53,37 @@ mm_status mm_nn_scratch_reserve(mm_nn_ctx *ctx, size_t floats, mm_error *err)
     return MM_OK;
 }
 
+typedef struct nn_job {
+    mm_nn_task_fn fn;
+    void *user;
+} nn_job;
+
+static void nn_task(size_t task, int slot, void *user)
+{
+    nn_job *j = user;
+    j->fn(task, slot, j->user);
+}
+
 void mm_nn_run(mm_nn_ctx *ctx, size_t n_tasks, mm_nn_task_fn fn, void *user)
 {
-    /* Inside somebody else's parallel region (per-file encoding on the
-     * pipeline's threads) the outer caller owns the cores: leave BLAS as
-     * it was set there. */
+    /* Called on its own (no current pool), the engine holds BLAS at one
+     * thread while its tasks run and restores it afterwards. Inside the
+     * pipeline's pool the pool owns the cores and BLAS is already at one
+     * thread: nothing is changed there. */
     int blas = 1;
-#ifdef _OPENMP
-    if (!omp_in_parallel()) blas = openblas_get_num_threads();
-#else
-    blas = openblas_get_num_threads();
-#endif
-    if (blas != 1) openblas_set_num_threads(1);
-    int nt = ctx->n_threads;
-    if ((size_t)nt > n_tasks) nt = (int)n_tasks;
-    if (nt <= 1) {
-        for (size_t t = 0; t < n_tasks; t++) fn(t, 0, user);
-    } else {
-#ifdef _OPENMP
-        long long n = (long long)n_tasks;
-#pragma omp parallel num_threads(nt)
-        {
-            int tid = omp_get_thread_num();
-#pragma omp for schedule(dynamic, 1)
-            for (long long t = 0; t < n; t++) fn((size_t)t, tid, user);
-        }
-#else
-        for (size_t t = 0; t < n_tasks; t++) fn(t, 0, user);
-#endif
+    mm_pool *prev = NULL;
+    bool own = !mm_pool_current();
+    if (own) {
+        blas = openblas_get_num_threads();
+        /* the context keeps its own pool, started on first use */
+        if (!ctx->pool && ctx->n_threads > 1 && mm_pool_new(ctx->n_threads, &ctx->pool, NULL) != MM_OK)
+            ctx->pool = NULL; /* then the loop starts threads per call */
+        prev = mm_pool_enter(ctx->pool);
     }
+    if (blas != 1) openblas_set_num_threads(1);
+    nn_job j = {fn, user};
+    /* the slot numbers (< ctx->n_threads) index the per-thread scratch */
+    mm_parallel_for_slots(n_tasks, ctx->n_threads, nn_task, &j);
     if (blas != 1) openblas_set_num_threads(blas);
+    if (own) mm_pool_leave(prev);
 }

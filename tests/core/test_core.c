@@ -1,4 +1,5 @@
-/* core: errors, checked arithmetic, matrices, numpy-compatible RNG, parallel loop. */
+/* core: errors, checked arithmetic, matrices, numpy-compatible RNG, parallel loop,
+ * thread pool and task graphs. */
 #include "mmfuse/core.h"
 #include "mmtest.h"
 
@@ -119,6 +120,126 @@ static void test_parallel(void)
     MM_CHECK(mm_threads_resolve(3) == 3);
 }
 
+/* --------------------------------------------------------------- pool */
+
+typedef struct slot_job {
+    int n_threads;
+    int busy[8];  /* per slot: calls running now (must never exceed 1) */
+    int bad;
+    double out[200];
+} slot_job;
+
+static void slot_chunk(size_t c, int slot, void *user)
+{
+    slot_job *j = user;
+    if (slot < 0 || slot >= j->n_threads) {
+        __atomic_add_fetch(&j->bad, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    if (__atomic_add_fetch(&j->busy[slot], 1, __ATOMIC_ACQ_REL) != 1) __atomic_add_fetch(&j->bad, 1, __ATOMIC_RELAXED);
+    double s = 0;
+    for (size_t k = 0; k < 2000; k++) s += (double)((c + k) % 7);
+    j->out[c] = s;
+    __atomic_sub_fetch(&j->busy[slot], 1, __ATOMIC_ACQ_REL);
+}
+
+/* graph of tasks: task i records the order it ran in; results by index */
+typedef struct graph_job {
+    int order[64];
+    int ran;      /* counter, under the pool's serialization by atomics */
+    double val[64];
+    size_t fail_at[2]; /* tasks that fail (or SIZE_MAX) */
+    int budget[64];
+} graph_job;
+
+static mm_status graph_task(size_t t, int n_threads, void *user, mm_error *err)
+{
+    graph_job *g = user;
+    g->order[t] = __atomic_add_fetch(&g->ran, 1, __ATOMIC_ACQ_REL);
+    g->budget[t] = n_threads;
+    if (t == g->fail_at[0] || t == g->fail_at[1]) return mm_error_set(err, MM_EFORMAT, "task %zu failed", t);
+    /* a nested loop inside a task uses the same pool */
+    slot_job sj = {.n_threads = n_threads};
+    mm_parallel_for_slots(20, n_threads, slot_chunk, &sj);
+    double s = 0;
+    for (int i = 0; i < 20; i++) s += sj.out[i];
+    g->val[t] = s + (double)t + (double)sj.bad * 1e9;
+    return MM_OK;
+}
+
+static bool cancel_after_3(const char *stage, size_t done, size_t total, void *user)
+{
+    (void)stage;
+    (void)total;
+    (void)user;
+    return done < 3;
+}
+
+static void test_pool(void)
+{
+    /* slots: each call has a slot < n_threads, never two at once on one slot */
+    for (int nt = 1; nt <= 4; nt++) {
+        slot_job j = {.n_threads = nt};
+        mm_parallel_for_slots(200, nt, slot_chunk, &j);
+        MM_CHECK(j.bad == 0);
+        MM_CHECK(j.out[199] > 0 && j.out[0] > 0);
+    }
+    mm_error err = {0};
+    mm_pool *pool = NULL;
+    MM_CHECK_STATUS(mm_pool_new(3, &pool, &err), MM_OK);
+    MM_CHECK(mm_pool_size(pool) == 3);
+    MM_CHECK(mm_pool_current() == NULL);
+    mm_pool *prev = mm_pool_enter(pool);
+    MM_CHECK(prev == NULL && mm_pool_current() == pool);
+    slot_job j = {.n_threads = 3};
+    mm_parallel_for_slots(200, 8, slot_chunk, &j); /* more than the pool: capped at its size */
+    MM_CHECK(j.bad == 0);
+    mm_pool_leave(prev);
+    MM_CHECK(mm_pool_current() == NULL);
+
+    /* a chain 0 -> 1 -> 2 plus independent tasks; 5 depends on 3 and 4 */
+    size_t dep_start[11] = {0, 0, 1, 2, 2, 2, 4, 4, 4, 4, 4};
+    size_t deps[4] = {0, 1, 3, 4};
+    graph_job ref = {.fail_at = {SIZE_MAX, SIZE_MAX}};
+    mm_task_graph g = {.n_tasks = 10, .dep_start = dep_start, .deps = deps, .run = graph_task, .user = &ref};
+    MM_CHECK_STATUS(mm_pool_run_graph(NULL, &g, &err), MM_OK); /* no pool: serial, in index order */
+    for (int i = 0; i < 10; i++) MM_CHECK(ref.order[i] == i + 1);
+    for (int rep = 0; rep < 20; rep++) {
+        graph_job par = {.fail_at = {SIZE_MAX, SIZE_MAX}};
+        g.user = &par;
+        MM_CHECK_STATUS(mm_pool_run_graph(pool, &g, &err), MM_OK);
+        MM_CHECK(memcmp(par.val, ref.val, sizeof ref.val) == 0); /* same results, any order */
+        MM_CHECK(par.order[1] > par.order[0] && par.order[2] > par.order[1]);
+        MM_CHECK(par.order[5] > par.order[3] && par.order[5] > par.order[4]);
+        for (int i = 0; i < 10; i++) MM_CHECK(par.budget[i] >= 1 && par.budget[i] <= 3);
+    }
+    /* failures: the lowest failing index is reported; dependents never run */
+    graph_job bad = {.fail_at = {7, 1}};
+    g.user = &bad;
+    MM_CHECK_STATUS(mm_pool_run_graph(pool, &g, &err), MM_EFORMAT);
+    MM_CHECK(strstr(err.msg, "task 1 failed") != NULL || strstr(err.msg, "task 7 failed") != NULL);
+    MM_CHECK(bad.order[2] == 0);
+    graph_job bad_serial = {.fail_at = {7, 1}};
+    g.user = &bad_serial;
+    MM_CHECK_STATUS(mm_pool_run_graph(NULL, &g, &err), MM_EFORMAT);
+    MM_CHECK(strstr(err.msg, "task 1 failed") != NULL);
+    /* cancellation through the progress callback */
+    graph_job c = {.fail_at = {SIZE_MAX, SIZE_MAX}};
+    g.user = &c;
+    g.progress = cancel_after_3;
+    MM_CHECK_STATUS(mm_pool_run_graph(pool, &g, &err), MM_ECANCELLED);
+    MM_CHECK(c.ran < 10);
+    g.progress = NULL;
+    /* a dependency on a later task is rejected before anything runs */
+    size_t bad_start[3] = {0, 1, 1}, bad_deps[1] = {1};
+    graph_job none = {.fail_at = {SIZE_MAX, SIZE_MAX}};
+    mm_task_graph g2 = {.n_tasks = 2, .dep_start = bad_start, .deps = bad_deps, .run = graph_task, .user = &none};
+    MM_CHECK_STATUS(mm_pool_run_graph(pool, &g2, &err), MM_EINVAL);
+    MM_CHECK(none.ran == 0);
+    mm_pool_free(pool);
+    mm_pool_free(NULL);
+}
+
 int main(void)
 {
     test_errors();
@@ -126,5 +247,6 @@ int main(void)
     test_matrices();
     test_rng();
     test_parallel();
+    test_pool();
     return mm_test_summary();
 }
