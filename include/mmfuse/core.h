@@ -201,10 +201,11 @@ MM_API void mm_parallel_for_slots(size_t n_chunks, int n_threads, mm_slot_fn fn,
 MM_API int mm_cpu_count(void);
 /* Resolves a user thread request: <= 0 means all cores. */
 MM_API int mm_threads_resolve(int n_threads);
-/* Sets the BLAS thread count. mmfuse parallelizes with its pool and calls
- * BLAS from inside pool tasks: starting a pool with worker threads sets
- * BLAS to one thread (once, and it stays so), so BLAS never adds threads
- * on top of the pool's and BLAS results do not depend on the thread count. */
+/* Sets the BLAS thread count. The pipeline's runs (pipeline.h) parallelize
+ * with a pool and call BLAS from inside its tasks: a run on a pool of more
+ * than one thread sets BLAS to one thread (it stays so), so BLAS never adds
+ * threads on top of the pool's and BLAS results do not depend on the
+ * thread count. mm_pool_new itself leaves BLAS alone. */
 MM_API void mm_blas_set_threads(int n);
 
 /* A fixed set of worker threads. n_threads counts the thread that hands

@@ -157,6 +157,14 @@ typedef struct mm_pipeline_params {
 } mm_pipeline_params;
 
 MM_API mm_pipeline_params mm_pipeline_params_default(void);
+/* Validates every setting of p against the blocks schema s makes, before
+ * any data is read: the TF-IDF and logistic-regression parameters, the
+ * enums, inner_folds, the file encoders' settings, every entry of
+ * missing_per_block (BLOCK=zero|mean|flag|remove, an existing block) and
+ * of late_weights ("auto" or BLOCK=WEIGHT, WEIGHT >= 0), the block of
+ * single-block fusion. MM_EINVAL with a message naming the bad part.
+ * mm_pipeline_fit, mm_pipeline_extract and mm_evaluate call it first. */
+MM_API mm_status mm_pipeline_params_check(const mm_pipeline_params *p, const mm_schema *s, mm_error *err);
 
 /* ------------------------------------------------------------------ pipeline */
 
@@ -266,6 +274,8 @@ typedef struct mm_eval_params {
 } mm_eval_params;
 
 MM_API mm_eval_params mm_eval_params_default(void);
+/* mm_pipeline_params_check plus the evaluation's own settings (n_folds). */
+MM_API mm_status mm_eval_params_check(const mm_eval_params *p, const mm_schema *s, mm_error *err);
 MM_API mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_table *t,
                              mm_eval_result *out, mm_error *err);
 MM_API void mm_eval_result_free(mm_eval_result *r);

@@ -302,7 +302,6 @@ mm_status mm_pool_new(int n_threads, mm_pool **out, mm_error *err)
         p->n_workers++;
         p->size++;
     }
-    if (p->n_workers > 0) mm_blas_set_threads(1);
     *out = p;
     return MM_OK;
 }

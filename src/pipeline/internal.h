@@ -1,11 +1,13 @@
 /* Private pieces of the pipeline module: encoders, the fitted pipeline's
- * fields and the steps that mm_pipeline_fit / mm_evaluate share. */
+ * fields, the run context, and the one fit routine (its tasks) that
+ * mm_pipeline_fit, mm_pipeline_extract and mm_evaluate share. */
 #ifndef MM_PIPELINE_INTERNAL_H
 #define MM_PIPELINE_INTERNAL_H
 
 #include "mmfuse/pipeline.h"
 
 #include <math.h>
+#include <pthread.h>
 
 /* strtod of a whole cell (surrounding blanks allowed); false for text,
  * empty, NaN and infinities. Locale-independent as long as the process
@@ -104,9 +106,8 @@ typedef struct mm_file_opts {
 typedef struct mm_file_col {
     char *column;
     mm_role role;
-    mm_file_encoder *enc;  /* owned                                           */
-    const mm_block *pre;   /* evaluate: the block over every table row,
-                              computed once and shared by the folds           */
+    mm_file_encoder *enc;  /* owned; created when the block is first encoded
+                              (NULL in a fit whose run supplies the block)  */
 } mm_file_col;
 
 /* Encodes the files of rows of column into a dense block (see enc_file.c). */
@@ -116,6 +117,76 @@ mm_status mm_file_block(const mm_file_encoder *e, const char *column, mm_role ro
 /* Creates the encoder for a role from its JSON config ("" = defaults);
  * MM_EUNSUPPORTED when this build has none (registry.c). */
 mm_status mm_file_encoder_create(mm_role role, const char *config, mm_file_encoder **out, mm_error *err);
+/* Validates a config as mm_file_encoder_create would read it, without
+ * creating the encoder (no weights are loaded, no file is read). */
+mm_status mm_file_encoder_check(mm_role role, const char *config, mm_error *err);
+
+/* ------------------------------------------------------------ layout + settings */
+
+/* The blocks a schema makes, in pipeline order: the tabular blocks (the
+ * ungrouped numeric/categorical columns as "tabular" first, then each
+ * group in order of first appearance), then each text column, then each
+ * file column whose role has an encoder. Computed from the schema alone. */
+typedef struct mm_pl_layout {
+    size_t n_blocks, n_tab, n_text, n_file;
+    char name[MM_XMAT_MAX_PARTS][64];
+    mm_modality modality[MM_XMAT_MAX_PARTS];
+    const char *group[MM_XMAT_MAX_PARTS]; /* tabular block g: its group ("" =
+                                             ungrouped), pointing into the schema */
+    size_t col[MM_XMAT_MAX_PARTS];        /* text / file blocks: schema column */
+} mm_pl_layout;
+
+mm_status mm_pl_layout_of(const mm_schema *s, mm_pl_layout *out, mm_error *err);
+
+/* Every setting of the params, typed and resolved against the layout
+ * (params.c). mm_pipeline_params_check builds it before any data is read;
+ * the fit uses it, so nothing is parsed later. */
+typedef struct mm_pl_settings {
+    mm_pl_layout layout;
+    mm_missing missing[MM_XMAT_MAX_PARTS]; /* strategy of each block          */
+    bool auto_weights;                     /* late_weights == "auto"          */
+    double weight[MM_XMAT_MAX_PARTS];      /* given late:weighted weights      */
+    long single;                           /* MM_FUSION_SINGLE: the block, else -1 */
+} mm_pl_settings;
+
+mm_status mm_pl_settings_resolve(const mm_pipeline_params *p, const mm_schema *s, mm_pl_settings *out,
+                                 mm_error *err);
+/* The next item of a comma-separated list at *q (empty items included);
+ * false at the end of the list. */
+bool mm_pl_list_next(const char **q, const char **item, size_t *len);
+/* Late weights "name=w,name=w" (unnamed blocks weigh 1) into w[0..n_blocks)
+ * (late_fit.c). */
+mm_status mm_pl_parse_late_weights(const mm_pl_layout *l, const char *text, double *w, mm_error *err);
+
+/* ------------------------------------------------------------ run context */
+
+/* Progress of a run, one call at a time (file encoding and the task graph
+ * report from several threads). */
+typedef struct mm_run_progress {
+    pthread_mutex_t lock;
+    mm_progress_fn fn;
+    void *user;
+} mm_run_progress;
+
+/* What one run (a training, an extraction, an evaluation) needs beyond the
+ * pipeline being fitted; none of it becomes part of a fitted pipeline. */
+typedef struct mm_run {
+    const mm_num_cache *num_cache;           /* parsed numeric cells, or NULL   */
+    const mm_block *pre[MM_XMAT_MAX_PARTS];  /* per block: its rows computed once
+                                                for the run (per-file blocks), or NULL */
+    const size_t *pre_at;                    /* table row -> row of the pre blocks
+                                                (NULL: they cover every table row) */
+    int n_threads;                           /* threads the current step may use */
+    mm_run_progress *progress;               /* may be NULL                     */
+} mm_run;
+
+/* The pool of one library call: the caller's current pool when it has
+ * one, else a new pool of n_threads, entered (*owned, freed by
+ * mm_pl_pool_end). With more than one thread, BLAS is set to one thread. */
+mm_pool *mm_pl_pool_begin(int n_threads, mm_pool **owned, mm_pool **prev);
+void mm_pl_pool_end(mm_pool *owned, mm_pool *prev);
+/* Calls the run's progress callback (serialized); true when there is none. */
+bool mm_run_report_progress(const char *stage, size_t done, size_t total, void *run_progress);
 
 /* ------------------------------------------------------------ pipeline */
 
@@ -147,9 +218,6 @@ struct mm_pipeline {
     mm_text_enc *text;
     size_t n_file;
     mm_file_col *files;
-    const mm_block *const *pre_blocks; /* evaluate only: per schema column, the
-                                          precomputed file block or NULL     */
-    const mm_num_cache *num_cache;     /* parsed numeric cells, or NULL      */
     /* blocks: tabular blocks first (n_tab), then text columns, then file
        columns */
     size_t n_blocks;
@@ -162,46 +230,160 @@ struct mm_pipeline {
 };
 
 mm_pipeline *mm_pipeline_alloc(void);
-/* Fits encoders on rows (and builds their blocks for those rows, fitting
- * the per-block scalers when params.scale_blocks). */
+/* Lays the pipeline out for schema s (copies the schema, allocates the
+ * unfitted encoders and block descriptions, sets each block's missing
+ * strategy from the settings); reads no data. */
+mm_status mm_pl_plan(mm_pipeline *m, const mm_schema *s, const mm_pl_settings *set, mm_error *err);
+/* Fits block b (encoder, missing-modality step, scaler, PCA) on rows and
+ * leaves its transformed rows in *out. run may be NULL. */
+mm_status mm_pl_fit_block(mm_pipeline *m, size_t b, const mm_schema *s, const mm_table *t, const size_t *rows,
+                          size_t n, const mm_run *run, mm_block *out, mm_data_report *rep, mm_error *err);
+/* The rows of block b as its encoder makes them, before any fitted step
+ * (the run's pre block when it has one). */
+mm_status mm_pl_encode_block(mm_pipeline *m, size_t b, const mm_schema *s, const mm_table *t, const size_t *rows,
+                             size_t n, const mm_run *run, mm_block *out, mm_data_report *rep, mm_error *err);
+/* Encodes rows with fitted block b and applies its fitted steps. */
+mm_status mm_pl_transform_block(const mm_pipeline *m, size_t b, const mm_table *t, const size_t *rows, size_t n,
+                                const mm_run *run, mm_block *out, mm_data_report *rep, mm_error *err);
+/* Plan + every block fitted on rows (blocks[0..n_blocks)); no run. */
 mm_status mm_pl_fit_encoders(mm_pipeline *m, const mm_schema *s, const mm_table *t,
                              const size_t *rows, size_t n, mm_block *blocks,
                              mm_data_report *rep, mm_error *err);
-/* Encodes + scales the blocks of rows with the fitted encoders. */
+/* Encodes + transforms every block of rows with the fitted encoders. */
 mm_status mm_pl_transform(const mm_pipeline *m, const mm_table *t, const size_t *rows, size_t n,
                           mm_block *blocks, mm_data_report *rep, mm_error *err);
-/* Fits the early model and/or the per-block models on blocks with labels y. */
-mm_status mm_pl_fit_models(mm_pipeline *m, const mm_block *blocks, size_t n, const int32_t *y,
-                           bool early, bool singles, mm_data_report *rep, mm_error *err);
 /* Fits one logistic regression on the blocks selected by mask (bit b =
  * block b), leaving out rows that lack a block whose missing strategy is
  * "remove" (*removed counts them); w = sample weights or NULL. */
 mm_status mm_pl_fit_subset(const mm_pipeline *m, const mm_block *blocks, uint32_t mask, size_t n, const int32_t *y,
-                           const double *w, mm_logreg **out, size_t *removed, mm_error *err);
+                           const double *w, int n_threads, mm_logreg **out, size_t *removed, mm_error *err);
 mm_status mm_pl_predict_subset(const mm_pipeline *m, const mm_logreg *model, const mm_block *blocks, uint32_t mask,
                                size_t n, double *proba, mm_error *err);
 /* Stacker probabilities from per-block probabilities (probas[b]: n x K). */
 mm_status mm_pl_stack_predict(const mm_pipeline *m, const double *const *probas,
                               const uint8_t *const *present, size_t n, double *proba,
                               mm_data_report *rep, mm_error *err);
-/* Inner cross-validation on rows (labels y): per block, out-of-fold
- * probabilities (oof[b]: n x K) and present flags (present[b]: n), each
- * computed by a pipeline fitted without the rows it predicts. */
-mm_status mm_pl_inner_oof(const mm_pipeline *outer, const mm_schema *s, const mm_table *t,
-                          const size_t *rows, const int32_t *y, size_t n, double **oof,
-                          uint8_t **present, mm_error *err);
-/* Fits late:weighted weights and / or the stacker from inner out-of-fold
- * probabilities of the rows (m's blocks and classes already set). */
-mm_status mm_pl_fit_late(mm_pipeline *m, const mm_schema *s, const mm_table *t, const size_t *rows,
-                         const int32_t *y, size_t n, bool weighted, bool stacked, mm_error *err);
-/* Resolves the missing strategy of a block from params. */
-mm_missing mm_pl_missing_for(const mm_pipeline_params *p, const char *block);
+/* Late fusion of kind (average, weighted, stacked) from the per-block
+ * probabilities; rows with no block get the prior (counted in rep). */
+mm_status mm_pl_combine_late(const mm_pipeline *m, mm_fusion kind, const double *const *probas,
+                             const uint8_t *const *present, size_t n, double *proba, mm_data_report *rep,
+                             mm_error *err);
+/* late:weighted weights and / or the stacker of m from inner out-of-fold
+ * probabilities of its training rows (oof[b]: n x K, present[b]: n). */
+mm_status mm_pl_fit_late(mm_pipeline *m, const mm_pl_settings *set, const double *const *oof,
+                         const uint8_t *const *present, const int32_t *y, size_t n, bool weighted, bool stacked,
+                         int n_threads, mm_error *err);
 
 /* Probabilities (n x K) of one model: kind MM_FUSION_EARLY, _SINGLE (block
- * index `which`) or _LATE_AVERAGE (over present blocks; rows with none get
+ * index `which`) or a late fusion (over present blocks; rows with none get
  * the prior and are counted in rep->rows_no_modality). */
 mm_status mm_pl_predict_blocks(const mm_pipeline *m, const mm_block *blocks, size_t n,
                                mm_fusion kind, size_t which, double *proba, mm_data_report *rep,
                                mm_error *err);
+
+/* ------------------------------------------------------------ the fit routine */
+
+/* A fit is a list of tasks over one set of training rows (fit.c):
+ *   BLOCK b      fit block b's encoder and steps on the rows (and transform
+ *                the apply rows, e.g. an outer fold's test rows)
+ *   MODEL mask   a logistic regression on the blocks of mask (early fusion,
+ *                one block, or a subset)
+ *   INNER j,b    inner fold j: block b refit on the inner training rows
+ *                only, its model's probabilities for the inner test rows
+ *   LATE         late:weighted weights / the stacker from those
+ *                out-of-fold probabilities
+ * `train` (mm_pipeline_fit), `extract`, every outer fold of `evaluate` and
+ * `analyze` are fits; the inner folds of stacking and automatic weights are
+ * INNER tasks of the fit they belong to. A task list is plain data (kind
+ * and indices), so it can be dealt out to other processes. */
+enum {
+    MM_TASK_BLOCK = 0,
+    MM_TASK_MODEL,
+    MM_TASK_INNER,
+    MM_TASK_LATE,
+    MM_TASK_PRE,   /* a per-file block computed once for the run            */
+    MM_TASK_ALL,   /* evaluate: block fitted on every row (the layout)      */
+    MM_TASK_SCORE  /* evaluate: the fold's test predictions of every row     */
+};
+
+enum { MM_MODEL_EARLY = 0, MM_MODEL_SINGLE, MM_MODEL_SUBSET };
+
+typedef struct mm_pl_task {
+    uint8_t kind;   /* MM_TASK_*                                      */
+    uint8_t block;  /* BLOCK, INNER, PRE, ALL; MODEL: a single block's */
+    uint8_t model;  /* MODEL: MM_MODEL_*                              */
+    uint16_t fold;  /* the outer fold (evaluate), else 0              */
+    uint16_t inner; /* INNER: the inner fold; MODEL: the subset's index */
+    uint32_t mask;  /* MODEL: its blocks                              */
+} mm_pl_task;
+
+typedef struct mm_task_list {
+    mm_pl_task *tasks;
+    size_t n, cap;
+    size_t *dep_start; /* n + 1 offsets                     */
+    size_t cap_start;
+    size_t *deps;
+    size_t n_deps, cap_deps;
+} mm_task_list;
+
+/* Appends a task depending on deps[0..n_deps) (earlier tasks; SIZE_MAX
+ * entries are skipped); returns its index, or SIZE_MAX when out of memory. */
+size_t mm_tasks_add(mm_task_list *l, mm_pl_task t, const size_t *deps, size_t n_deps);
+void mm_tasks_free(mm_task_list *l);
+
+/* What a fit makes besides the encoders. */
+typedef struct mm_fit_spec {
+    bool early;               /* the early-fusion model                     */
+    uint32_t singles;         /* per-block models (bit b = block b)         */
+    bool weights, stacker;    /* late:weighted weights, the stacker         */
+    const uint32_t *subsets;  /* more early models on these block subsets   */
+    size_t n_subsets;
+    const size_t *apply;      /* rows to transform with the fitted blocks   */
+    size_t n_apply;
+    bool keep_train;          /* keep the transformed training blocks        */
+} mm_fit_spec;
+
+typedef struct mm_pl_fit {
+    /* inputs (borrowed) */
+    const mm_schema *s;
+    const mm_table *t;
+    const mm_run *run;
+    const mm_pl_settings *set;
+    const size_t *rows;       /* training rows (table indices) ...           */
+    const int32_t *y;         /* ... and their labels                        */
+    size_t n;
+    mm_fit_spec spec;
+    /* state and results */
+    mm_pipeline *m;           /* planned by mm_pl_fit_init, filled by tasks  */
+    mm_block train[MM_XMAT_MAX_PARTS], test[MM_XMAT_MAX_PARTS];
+    mm_data_report rep_fit[MM_XMAT_MAX_PARTS], rep_apply[MM_XMAT_MAX_PARTS];
+    size_t removed_early, removed_single[MM_XMAT_MAX_PARTS];
+    double *w;                /* balanced sample weights, or NULL            */
+    mm_logreg **subset_models;/* spec.n_subsets                              */
+    /* inner cross-validation (weights "auto" or the stacker) */
+    size_t n_inner;           /* folds, 0 when none                          */
+    int32_t *inner_fold;      /* n: the inner fold of each training row       */
+    double *oof[MM_XMAT_MAX_PARTS];     /* n x K per block                   */
+    uint8_t *present[MM_XMAT_MAX_PARTS];/* n per block                       */
+} mm_pl_fit;
+
+/* Plans f->m from params (progress ignored), computes the prior, the class
+ * weights and the inner folds. The inputs must outlive the fit. */
+mm_status mm_pl_fit_init(mm_pl_fit *f, const mm_pipeline_params *p, const mm_schema *s, const mm_table *t,
+                         const mm_run *run, const mm_pl_settings *set, const size_t *rows, const int32_t *y,
+                         size_t n, size_t n_classes, const mm_fit_spec *spec, mm_error *err);
+/* Appends the fit's tasks (fold = outer fold number for the task records);
+ * pre_task[b] is the task that makes run->pre[b] (SIZE_MAX: none). */
+mm_status mm_pl_fit_tasks(const mm_pl_fit *f, mm_task_list *l, uint16_t fold, const size_t *pre_task,
+                          mm_error *err);
+/* Runs one task of the fit with a thread budget. */
+mm_status mm_pl_fit_run(mm_pl_fit *f, const mm_pl_task *task, int n_threads, mm_error *err);
+/* The fit's data report: per-block counts in block order, rows removed by
+ * the early model (or else by the per-block models). */
+void mm_pl_fit_report(const mm_pl_fit *f, mm_data_report *rep);
+/* Frees the blocks of the fit (train and test). */
+void mm_pl_fit_drop_blocks(mm_pl_fit *f);
+/* Frees everything, the pipeline too unless it was taken (f->m = NULL). */
+void mm_pl_fit_free(mm_pl_fit *f);
 
 #endif

@@ -1,10 +1,10 @@
 /* Fitting the late-fusion combiners that learn from data: automatic weights
  * and the stacker. Both learn from *out-of-fold* per-block probabilities of
  * the training rows: an inner stratified k-fold over those rows, each inner
- * fold refitting every encoder, scaler and per-block model without the rows
- * it predicts. So when mm_evaluate calls this inside an outer fold, the
- * outer test rows are never seen, and the stacker never learns from
- * probabilities of models that were fit on the same rows. */
+ * fold refitting the block's encoder, scaler and model without the rows it
+ * predicts (the INNER tasks of the fit routine, fit.c). So inside an outer
+ * fold of mm_evaluate the outer test rows are never seen, and the stacker
+ * never learns from probabilities of models that were fit on the same rows. */
 #include "pipeline/internal.h"
 
 #include "mmfuse/eval.h"
@@ -21,91 +21,19 @@ static size_t argmax(const double *p, size_t K)
     return best;
 }
 
-static mm_status inner_fold(const mm_pipeline *outer, const mm_schema *s, const mm_table *t, const size_t *rows,
-                            const int32_t *y, size_t n, const int32_t *fold, int32_t f, double **oof,
-                            uint8_t **present, mm_error *err)
-{
-    size_t K = outer->n_classes, ntr = 0, nte = 0;
-    size_t *tr = mm_alloc_array(n, sizeof *tr), *te = mm_alloc_array(n, sizeof *te), *at = mm_alloc_array(n, sizeof *at);
-    int32_t *ytr = mm_alloc_array(n, sizeof *ytr);
-    double *proba = mm_alloc_array(n * K + 1, sizeof *proba);
-    mm_block *btr = calloc(MM_XMAT_MAX_PARTS, sizeof *btr), *bte = calloc(MM_XMAT_MAX_PARTS, sizeof *bte);
-    mm_pipeline *m = mm_pipeline_alloc();
-    mm_status st = MM_OK;
-    if (!tr || !te || !at || !ytr || !proba || !btr || !bte || !m) {
-        st = mm_error_set(err, MM_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (fold[i] == f) {
-            at[nte] = i;
-            te[nte++] = rows[i];
-        } else {
-            ytr[ntr] = y[i];
-            tr[ntr++] = rows[i];
-        }
-    }
-    m->params = outer->params;
-    m->params.fusion = MM_FUSION_LATE_AVERAGE;
-    m->params.progress = NULL;
-    m->pre_blocks = outer->pre_blocks;
-    m->num_cache = outer->num_cache;
-    m->n_classes = K;
-    m->prior = calloc(K, sizeof *m->prior);
-    if (!m->prior) {
-        st = mm_error_set(err, MM_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < ntr; i++) m->prior[ytr[i]] += 1.0 / (double)ntr;
-    st = mm_pl_fit_encoders(m, s, t, tr, ntr, btr, NULL, err);
-    if (!st) st = mm_pl_transform(m, t, te, nte, bte, NULL, err);
-    if (!st) st = mm_pl_fit_models(m, btr, ntr, ytr, false, true, NULL, err);
-    for (size_t b = 0; b < m->n_blocks && !st; b++) {
-        st = mm_pl_predict_blocks(m, bte, nte, MM_FUSION_SINGLE, b, proba, NULL, err);
-        for (size_t i = 0; i < nte && !st; i++) {
-            memcpy(oof[b] + at[i] * K, proba + i * K, K * sizeof *proba);
-            present[b][at[i]] = bte[b].present[i];
-        }
-    }
-done:
-    mm_pipeline_free(m);
-    mm_blocks_free(btr, MM_XMAT_MAX_PARTS);
-    mm_blocks_free(bte, MM_XMAT_MAX_PARTS);
-    free(tr);
-    free(te);
-    free(at);
-    free(ytr);
-    free(proba);
-    return st;
-}
-
-mm_status mm_pl_inner_oof(const mm_pipeline *outer, const mm_schema *s, const mm_table *t, const size_t *rows,
-                          const int32_t *y, size_t n, double **oof, uint8_t **present, mm_error *err)
-{
-    int32_t *fold = mm_alloc_array(n ? n : 1, sizeof *fold);
-    if (!fold) return mm_error_set(err, MM_ENOMEM, "out of memory");
-    size_t folds = outer->params.inner_folds;
-    mm_status st = mm_stratified_kfold(y, n, folds, true, outer->params.seed, fold, NULL, err);
-    if (st) mm_error_prefix(err, "inner cross-validation of late fusion (%zu folds)", folds);
-    for (size_t f = 0; f < folds && !st; f++) st = inner_fold(outer, s, t, rows, y, n, fold, (int32_t)f, oof, present, err);
-    free(fold);
-    return st;
-}
-
 /* Weights from "name=w,name=w" (unnamed blocks weigh 1). */
-static mm_status parse_weights(const mm_pipeline *m, double *w, mm_error *err)
+static mm_status parse_weights(const mm_pl_layout *l, const char *text, double *w, mm_error *err)
 {
-    for (size_t b = 0; b < m->n_blocks; b++) w[b] = 1.0;
-    const char *q = m->params.late_weights;
-    while (*q) {
-        const char *end = strchr(q, ',');
-        size_t len = end ? (size_t)(end - q) : strlen(q);
-        const char *eq = memchr(q, '=', len);
+    for (size_t b = 0; b < l->n_blocks; b++) w[b] = 1.0;
+    const char *q = text, *item;
+    size_t len;
+    while (mm_pl_list_next(&q, &item, &len)) {
+        const char *eq = memchr(item, '=', len);
         char name[64], num[64];
-        size_t nl = eq ? (size_t)(eq - q) : 0, vl = eq ? len - nl - 1 : 0;
+        size_t nl = eq ? (size_t)(eq - item) : 0, vl = eq ? len - nl - 1 : 0;
         if (!eq || nl == 0 || nl >= sizeof name || vl == 0 || vl >= sizeof num)
-            return mm_error_set(err, MM_EINVAL, "late weights: '%.*s' is not BLOCK=WEIGHT", (int)len, q);
-        memcpy(name, q, nl);
+            return mm_error_set(err, MM_EINVAL, "late weights: '%.*s' is not BLOCK=WEIGHT", (int)len, item);
+        memcpy(name, item, nl);
         name[nl] = '\0';
         memcpy(num, eq + 1, vl);
         num[vl] = '\0';
@@ -114,40 +42,25 @@ static mm_status parse_weights(const mm_pipeline *m, double *w, mm_error *err)
         if (*e || !(v >= 0) || v > 1e12)
             return mm_error_set(err, MM_EINVAL, "late weights: '%s' is not a weight >= 0", num);
         size_t b = 0;
-        while (b < m->n_blocks && strcmp(m->blocks[b].name, name) != 0) b++;
-        if (b == m->n_blocks) return mm_error_set(err, MM_EINVAL, "late weights: no block named '%s'", name);
+        while (b < l->n_blocks && strcmp(l->name[b], name) != 0) b++;
+        if (b == l->n_blocks) return mm_error_set(err, MM_EINVAL, "late weights: no block named '%s'", name);
         w[b] = v;
-        q += len;
-        if (*q == ',') q++;
     }
     return MM_OK;
 }
 
-mm_status mm_pl_fit_late(mm_pipeline *m, const mm_schema *s, const mm_table *t, const size_t *rows,
-                         const int32_t *y, size_t n, bool weighted, bool stacked, mm_error *err)
+mm_status mm_pl_parse_late_weights(const mm_pl_layout *l, const char *text, double *w, mm_error *err)
+{
+    return parse_weights(l, text, w, err);
+}
+
+mm_status mm_pl_fit_late(mm_pipeline *m, const mm_pl_settings *set, const double *const *oof,
+                         const uint8_t *const *present, const int32_t *y, size_t n, bool weighted, bool stacked,
+                         int n_threads, mm_error *err)
 {
     size_t nb = m->n_blocks, K = m->n_classes;
-    bool auto_w = weighted && strcmp(m->params.late_weights, "auto") == 0;
-    if (weighted) {
-        free(m->late_w);
-        m->late_w = calloc(nb, sizeof *m->late_w);
-        if (!m->late_w) return mm_error_set(err, MM_ENOMEM, "out of memory");
-        if (!auto_w) {
-            mm_status st = parse_weights(m, m->late_w, err);
-            if (st) return st;
-        }
-    }
-    if (!auto_w && !stacked) return MM_OK;
-    double **oof = calloc(nb, sizeof *oof);
-    uint8_t **present = calloc(nb, sizeof *present);
-    mm_status st = oof && present ? MM_OK : mm_error_set(err, MM_ENOMEM, "out of memory");
-    for (size_t b = 0; b < nb && !st; b++) {
-        oof[b] = mm_calloc_array(n * K + 1, sizeof **oof);
-        present[b] = calloc(n + 1, 1);
-        if (!oof[b] || !present[b]) st = mm_error_set(err, MM_ENOMEM, "out of memory");
-    }
-    if (!st) st = mm_pl_inner_oof(m, s, t, rows, y, n, oof, present, err);
-    if (!st && auto_w) {
+    mm_status st = MM_OK;
+    if (weighted && set->auto_weights) {
         /* each block's inner-CV accuracy on the rows that have it */
         for (size_t b = 0; b < nb; b++) {
             size_t seen = 0, right = 0;
@@ -159,19 +72,19 @@ mm_status mm_pl_fit_late(mm_pipeline *m, const mm_schema *s, const mm_table *t, 
             m->late_w[b] = seen ? (double)right / (double)seen : 0.0;
         }
     }
-    if (!st && stacked) {
+    if (stacked) {
         size_t width = nb * (K + 1);
         double *feat = mm_alloc_array(n * width + 1, sizeof *feat);
         mm_mat X = {0};
         if (!feat) st = mm_error_set(err, MM_ENOMEM, "out of memory");
         if (!st) st = mm_mat_alloc(&X, n, width, err);
         if (!st) {
-            mm_stack_features((const double *const *)oof, (const uint8_t *const *)present, nb, n, K, m->prior, feat);
+            mm_stack_features(oof, present, nb, n, K, m->prior, feat);
             for (size_t i = 0; i < n * width; i++) X.data[i] = (float)feat[i];
             mm_xmat x = mm_xmat_empty(n);
             st = mm_xmat_add_dense(&x, &X, err);
             mm_logreg_params lp = m->params.logreg;
-            lp.n_threads = m->params.n_threads;
+            lp.n_threads = n_threads;
             mm_logreg_free(m->meta);
             m->meta = NULL;
             if (!st) st = mm_logreg_fit(&lp, &x, y, K, NULL, &m->meta, err);
@@ -180,12 +93,6 @@ mm_status mm_pl_fit_late(mm_pipeline *m, const mm_schema *s, const mm_table *t, 
         mm_mat_free(&X);
         free(feat);
     }
-    for (size_t b = 0; b < nb; b++) {
-        if (oof) free(oof[b]);
-        if (present) free(present[b]);
-    }
-    free(oof);
-    free(present);
     return st;
 }
 

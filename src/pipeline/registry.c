@@ -47,3 +47,30 @@ mm_status mm_file_encoder_create(mm_role role, const char *config, mm_file_encod
     }
     return mm_error_set(err, MM_EUNSUPPORTED, "no %s encoder in this build", mm_role_name(role));
 }
+
+mm_status mm_file_encoder_check(mm_role role, const char *config, mm_error *err)
+{
+    if (!mm_file_encoder_available(role))
+        return mm_error_set(err, MM_EUNSUPPORTED, "no %s encoder in this build", mm_role_name(role));
+    if (!config || !*config) return MM_OK;
+    mm_status st;
+    if (role == MM_ROLE_AUDIO) {
+        mm_audio_params p = mm_audio_params_default();
+        st = mm_audio_params_from_json(config, &p, err);
+        if (!st) st = mm_audio_params_check(&p, err);
+    } else {
+        cJSON *j = cJSON_Parse(config);
+        bool cnn = j && cJSON_GetObjectItemCaseSensitive(j, "encoder") != NULL;
+        cJSON_Delete(j);
+        if (cnn) {
+            mm_cnn_params p;
+            st = mm_cnn_params_from_json(config, &p, err);
+        } else {
+            mm_image_params p = mm_image_params_default();
+            st = mm_image_params_from_json(config, &p, err);
+            if (!st) st = mm_image_params_check(&p, err);
+        }
+    }
+    if (st) mm_error_prefix(err, "%s encoder settings", mm_role_name(role));
+    return st;
+}
