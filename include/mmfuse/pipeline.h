@@ -28,6 +28,20 @@
  *   step (vocabulary, idf, category maps, means, scalers, models) is fit on
  *   the training rows only and applied to the test rows.
  *
+ * Check, then run
+ *   mm_pipeline_fit, mm_pipeline_extract and mm_evaluate first validate
+ *   every setting against the blocks the schema makes
+ *   (mm_pipeline_params_check): a bad per-block strategy, weight or block
+ *   name fails with MM_EINVAL naming it before any encoder runs.
+ *
+ * Threads
+ *   Each of those calls runs on a thread pool (core.h): the caller's
+ *   current pool when it has one (mm_pool_enter), else a pool of
+ *   params.n_threads started for the call. Their work is a graph of tasks
+ *   (per-block encoders, models, inner folds of each fold); idle threads
+ *   sleep. Results are the same bits for any thread count. On a pool of
+ *   more than one thread, BLAS is set to one thread.
+ *
  * Usage
  *     mm_schema *s;  mm_schema_resolve(table, &req, &s, &err);
  *     mm_pipeline_params p = mm_pipeline_params_default();

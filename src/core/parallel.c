@@ -101,6 +101,9 @@ struct mm_pool {
     pthread_t *threads;
 };
 
+/* The pool mm_parallel_for uses on this thread. Thread-local rather than a
+ * parameter because the loops of every module take a thread count only;
+ * it is set by whoever runs work on a pool (its workers, mm_pool_enter). */
 static _Thread_local mm_pool *current_pool;
 
 mm_pool *mm_pool_current(void) { return current_pool; }

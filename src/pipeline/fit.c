@@ -4,9 +4,10 @@
  * Every task writes only its own outputs: BLOCK b the pipeline's block b
  * (encoder, missing step, scaler, PCA) and the transformed blocks b; MODEL
  * its model; INNER j,b the out-of-fold rows of fold j in column b; LATE the
- * weights and the stacker. Each computes exactly what the sequential code
- * computed, so a fit gives the same bits whatever the thread count and the
- * order in which its tasks finish.
+ * weights and the stacker. A task's result depends only on its inputs, and
+ * every kernel it calls gives the same bits for any thread budget, so a
+ * fit gives the same bits whatever the thread count and the order in
+ * which its tasks finish.
  *
  * Inner folds (late:weighted with automatic weights, late:stacked): each
  * block is refit on the inner training rows only and its model predicts
@@ -325,7 +326,7 @@ void mm_pl_fit_report(const mm_pl_fit *f, mm_data_report *rep)
     }
 }
 
-void mm_pl_fit_drop_blocks(mm_pl_fit *f)
+static void drop_blocks(mm_pl_fit *f)
 {
     for (size_t b = 0; b < MM_XMAT_MAX_PARTS; b++) {
         mm_block_free(&f->train[b]);
@@ -335,7 +336,7 @@ void mm_pl_fit_drop_blocks(mm_pl_fit *f)
 
 void mm_pl_fit_free(mm_pl_fit *f)
 {
-    mm_pl_fit_drop_blocks(f);
+    drop_blocks(f);
     for (size_t k = 0; f->subset_models && k < f->spec.n_subsets; k++) mm_logreg_free(f->subset_models[k]);
     free(f->subset_models);
     for (size_t b = 0; b < MM_XMAT_MAX_PARTS; b++) {

@@ -238,8 +238,10 @@ mm_status mm_pl_plan(mm_pipeline *m, const mm_schema *s, const mm_pl_settings *s
  * leaves its transformed rows in *out. run may be NULL. */
 mm_status mm_pl_fit_block(mm_pipeline *m, size_t b, const mm_schema *s, const mm_table *t, const size_t *rows,
                           size_t n, const mm_run *run, mm_block *out, mm_data_report *rep, mm_error *err);
-/* The rows of block b as its encoder makes them, before any fitted step
- * (the run's pre block when it has one). */
+/* Fits block b's encoder on rows when it needs fitting (tabular, text)
+ * and encodes them: the block before its missing-modality step, scaler and
+ * PCA (for a file column, the rows of the run's pre block when it has one,
+ * else the files encoded, creating the encoder on first use). */
 mm_status mm_pl_encode_block(mm_pipeline *m, size_t b, const mm_schema *s, const mm_table *t, const size_t *rows,
                              size_t n, const mm_run *run, mm_block *out, mm_data_report *rep, mm_error *err);
 /* Encodes rows with fitted block b and applies its fitted steps. */
@@ -381,8 +383,6 @@ mm_status mm_pl_fit_run(mm_pl_fit *f, const mm_pl_task *task, int n_threads, mm_
 /* The fit's data report: per-block counts in block order, rows removed by
  * the early model (or else by the per-block models). */
 void mm_pl_fit_report(const mm_pl_fit *f, mm_data_report *rep);
-/* Frees the blocks of the fit (train and test). */
-void mm_pl_fit_drop_blocks(mm_pl_fit *f);
 /* Frees everything, the pipeline too unless it was taken (f->m = NULL). */
 void mm_pl_fit_free(mm_pl_fit *f);
 

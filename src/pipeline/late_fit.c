@@ -7,8 +7,6 @@
  * never learns from probabilities of models that were fit on the same rows. */
 #include "pipeline/internal.h"
 
-#include "mmfuse/eval.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

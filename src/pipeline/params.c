@@ -4,8 +4,6 @@
  * is an error naming the bad part, returned in microseconds. */
 #include "pipeline/internal.h"
 
-#include "mmfuse/eval.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
