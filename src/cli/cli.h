@@ -30,6 +30,7 @@ typedef struct mm_cli {
     const char *groups[MM_CLI_MAX_NAMES];
     size_t n_names;
     bool no_infer;
+    bool no_target; /* extract: the file has no target column */
     const char *config;
     const char *save_config;
     const char *save_oof;

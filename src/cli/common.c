@@ -3,13 +3,55 @@
 #include "cli/cli.h"
 
 #include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The field separator of a CSV whose --delimiter was not given: a comma
+ * when the header line has one outside quotes; otherwise the most frequent
+ * of semicolon, tab and '|'; a comma when it has none of them. Only a
+ * regular file is looked at (a pipe cannot be read twice). */
+static char sniff_delimiter(const char *path, bool *detected)
+{
+    *detected = false;
+    struct stat st;
+    if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return ',';
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return ',';
+    char buf[65536];
+    ssize_t n = read(fd, buf, sizeof buf);
+    close(fd);
+    size_t count[4] = {0};
+    const char seps[4] = {',', ';', '\t', '|'};
+    bool quoted = false;
+    for (ssize_t i = 0; i < n; i++) {
+        char ch = buf[i];
+        if (ch == '"') quoted = !quoted;
+        if (quoted) continue;
+        if (ch == '\n' || ch == '\r') break;
+        for (int k = 0; k < 4; k++) count[k] += ch == seps[k];
+    }
+    if (count[0]) return ',';
+    int best = 0;
+    for (int k = 1; k < 4; k++)
+        if (count[k] > count[best]) best = k;
+    *detected = best != 0;
+    return seps[best];
+}
 
 int mm_cli_read_table(const mm_cli *c, const char *path, mm_table **t)
 {
     mm_csv_params cp = mm_csv_params_default();
     cp.delimiter = c->delimiter;
+    if (!cp.delimiter) {
+        bool detected;
+        cp.delimiter = sniff_delimiter(path, &detected);
+        if (detected && !c->quiet)
+            fprintf(stderr, "mmfuse: note: %s: fields separated by %s (detected from the header; --delimiter to "
+                            "override)\n", path, cp.delimiter == '\t' ? "tabs" : cp.delimiter == ';' ? "';'" : "'|'");
+    }
     mm_error err = {0};
     mm_status st = mm_table_read_csv(path, cp, t, &err);
     return st ? mm_cli_fail(st, &err) : 0;

@@ -1,5 +1,7 @@
 /* mmfuse: command-line entry point. */
 #include "cli/cli.h"
+#include "cli/options.h"
+#include "core/strdist.h"
 
 #include <string.h>
 
@@ -14,6 +16,18 @@ int main(int argc, char **argv)
         return MM_EXIT_OK;
     }
     if (strcmp(argv[1], "models") == 0) return mm_cmd_models(argc - 2, argv + 2);
+    if (strcmp(argv[1], "completion") == 0) {
+        if (argc != 3 || strcmp(argv[2], "bash") != 0) {
+            fprintf(stderr, "mmfuse completion: usage: mmfuse completion bash\n");
+            return MM_EXIT_USAGE;
+        }
+        mm_cli_completion_bash(stdout);
+        return MM_EXIT_OK;
+    }
+    if (strcmp(argv[1], "man") == 0) {
+        mm_cli_man_page(stdout);
+        return MM_EXIT_OK;
+    }
     static const struct {
         const char *name;
         int (*run)(mm_cli *);
@@ -35,7 +49,10 @@ int main(int argc, char **argv)
         mm_cli_free(&c);
         return rc;
     }
-    fprintf(stderr, "mmfuse: unknown command '%s'\n\n", argv[1]);
-    mm_cli_usage(stderr, NULL);
+    static const char *const names[] = {"evaluate", "train", "predict", "extract", "inspect", "analyze", "models",
+                                        "completion", "man", "help"};
+    long near = mm_closest_name(argv[1], strlen(argv[1]), names, sizeof names / sizeof names[0]);
+    if (near >= 0) fprintf(stderr, "mmfuse: unknown command '%s'; did you mean %s? (see `mmfuse --help`)\n", argv[1], names[near]);
+    else fprintf(stderr, "mmfuse: unknown command '%s' (see `mmfuse --help`)\n", argv[1]);
     return MM_EXIT_USAGE;
 }

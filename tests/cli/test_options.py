@@ -1,0 +1,156 @@
+"""The option table: per-command options, --opt=value, "did you mean", one-line
+usage errors, delimiter detection, and the help, completion and man page made
+from the table.
+
+Each block names the friction point it covers."""
+import os, re, subprocess, sys, tempfile
+
+build = os.environ["MMFUSE_BUILD"]
+mmfuse = os.path.join(build, "mmfuse")
+tmp = tempfile.mkdtemp(prefix="mmfuse-opt-")
+os.environ["MMFUSE_CACHE_DIR"] = os.path.join(tmp, "cache")
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what)
+
+
+def run(*args, code=0, stderr_has=(), stdout_has=(), stderr_lines=None):
+    p = subprocess.run([mmfuse, *args], capture_output=True, text=True, errors="replace", timeout=300)
+    what = f"mmfuse {' '.join(args)} -> {p.returncode}\n  stderr: {p.stderr.strip()[:600]}"
+    check(p.returncode == code, what + f" (expected exit {code})")
+    check("AddressSanitizer" not in p.stderr and "runtime error:" not in p.stderr, what + " (sanitizer report)")
+    for s in stderr_has:
+        check(s in p.stderr, what + f" (stderr lacks {s!r})")
+    for s in stdout_has:
+        check(s in p.stdout, what + f" (stdout lacks {s!r})")
+    if stderr_lines is not None:
+        n = len(p.stderr.strip().splitlines())
+        check(n == stderr_lines, what + f" ({n} stderr lines, expected {stderr_lines})")
+    return p
+
+
+def write(name, text):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+rows = ["x,z,label"] + [f"{i % 7},{(i * 3) % 5},{'ab'[i % 2]}" for i in range(40)]
+good = write("good.csv", "\n".join(rows) + "\n")
+model = os.path.join(tmp, "m.mmf")
+run("train", good, "--target", "label", "-o", model, "-q")
+
+# options that do not apply to a command are errors, not silently ignored
+run("predict", model, good, "--C", "5", code=2, stderr_has=("--C does not apply to `predict`", "train"), stderr_lines=1)
+run("predict", model, good, "--json", code=2, stderr_has=("--json does not apply",), stderr_lines=1)
+run("train", good, "--target", "label", "-o", model, "--folds", "3", code=2, stderr_has=("--folds does not apply",))
+run("inspect", model, "--threads", "2", code=2, stderr_has=("does not apply",))
+
+# --opt=value works like --opt value; a switch takes no value
+p = run("evaluate", good, "--target=label", "--folds=2", "--json", "-q")
+check('"results"' in p.stdout, "evaluate with --target=label gives results")
+run("evaluate", good, "--target", "label", "--json=yes", code=2, stderr_has=("takes no value",))
+run("evaluate", good, "--target", code=2, stderr_has=("needs a value",), stderr_lines=1)
+
+# a typo: one line with a suggestion, not the whole help
+run("evaluate", good, "--target", "label", "--max-iters", "5", code=2, stderr_has=("did you mean --max-iter?",),
+    stderr_lines=1)
+run("evaluate", good, "--target", "label", "--thread", "2", code=2, stderr_has=("did you mean --threads?",))
+run("evaluate", good, "--target", "label", "--qwertyuiop", code=2, stderr_has=("unknown option",), stderr_lines=1)
+run("evalute", good, code=2, stderr_has=("did you mean evaluate?",), stderr_lines=1)
+
+# a wrong column name: a suggestion and the list of columns
+run("evaluate", good, "--target", "lable", code=2, stderr_has=("did you mean 'label'?", "Columns: x, z, label"))
+run("evaluate", good, "--target", "label", "--numeric", "xx,z", code=2, stderr_has=("'xx'", "Columns:"))
+
+# one-line "missing ..." errors
+run("train", good, "--target", "label", code=2, stderr_has=("missing -o MODEL.mmf",), stderr_lines=1)
+run("extract", good, "--target", "label", code=2, stderr_has=("missing -o FEATURES.npy",), stderr_lines=1)
+run("evaluate", good, code=2, stderr_has=("missing --target",), stderr_lines=1)
+run("predict", model, code=2, stderr_has=("missing NEW.csv",), stderr_lines=1)
+run("evaluate", good, good, "--target", "label", code=2, stderr_has=("unexpected argument",), stderr_lines=1)
+
+# extract needs --target or an explicit --no-target
+npy = os.path.join(tmp, "f.npy")
+run("extract", good, "-o", npy, code=2, stderr_has=("--no-target",), stderr_lines=1)
+run("extract", good, "--target", "label", "--no-target", "-o", npy, code=2, stderr_has=("contradict",))
+run("extract", good, "--target", "label", "-o", npy, "-q")
+import json
+side = json.load(open(npy[:-4] + ".json"))
+names = [b["name"] for b in side["blocks"]]
+check(side["cols"] == 2, f"--target label keeps the target out of the features: {side}")
+run("extract", good, "--no-target", "-o", npy, "-q")
+side = json.load(open(npy[:-4] + ".json"))
+check(side["cols"] > 2, f"--no-target makes every column a feature: {side}")
+
+# delimiter detection: a semicolon- or tab-separated file works without --delimiter
+semi = write("semi.csv", "\n".join(r.replace(",", ";") for r in rows) + "\n")
+tab = write("tab.csv", "\n".join(r.replace(",", "\t") for r in rows) + "\n")
+base = run("evaluate", good, "--target", "label", "--folds", "2", "--json", "-q").stdout
+p = run("evaluate", semi, "--target", "label", "--folds", "2", "--json", stderr_has=("separated by ';'",))
+check(p.stdout == base, "a semicolon-separated file gives the comma file's results")
+p = run("evaluate", tab, "--target", "label", "--folds", "2", "--json", "-q")
+check(p.stdout == base, "a tab-separated file gives the comma file's results")
+run("evaluate", semi, "--target", "label", "--delimiter", ",", code=2, stderr_has=("--delimiter ';'",))
+run("evaluate", tab, "--target", "label", "--delimiter=,", code=2, stderr_has=("tab-separated",))
+# a comma inside quotes does not make a semicolon file comma-separated
+q = write("quoted.csv", '"a,b";label\n' + "\n".join(f'{i};{"ab"[i % 2]}' for i in range(30)) + "\n")
+run("evaluate", q, "--target", "label", "--folds", "2", "-q")
+# piped input: the comma default, no detection needed
+with open(good) as f:
+    p = subprocess.run([mmfuse, "evaluate", "/dev/stdin", "--target", "label", "--folds", "2", "--json", "-q"], stdin=f,
+                       capture_output=True, text=True)
+check(p.returncode == 0 and p.stdout == base, f"CSV on stdin: {p.returncode} {p.stderr[:300]}")
+
+# help: generated per command, shows every parsed option, only applicable ones
+helps = {}
+for cmd in ("evaluate", "train", "predict", "extract", "analyze", "inspect"):
+    p = run(cmd, "--help")
+    helps[cmd] = set(re.findall(r"^\s+(?:-\w, )?(--[a-z][a-z0-9-]*|--C)\b", p.stdout, re.M))
+    check(all(len(line) <= 79 for line in p.stdout.splitlines()), f"{cmd} --help lines fit 79 columns")
+check("--video" in helps["evaluate"] and "--no-progress" in helps["evaluate"], "--video and --no-progress are in --help")
+check("--C" not in helps["predict"] and "--folds" not in helps["train"], "predict --help lacks --C; train --help lacks --folds")
+check("--proba" in helps["predict"] and "--proba" not in helps["evaluate"], "--proba only for predict")
+# every option the help shows is accepted by that command (an option that the
+# parser does not know would say "unknown option", one that does not apply
+# "does not apply")
+for cmd, opts in helps.items():
+    for o in sorted(opts):
+        p = subprocess.run([mmfuse, cmd, o, "--help"], capture_output=True, text=True)
+        check("unknown option" not in p.stderr and "does not apply" not in p.stderr,
+              f"{cmd} {o}: {p.stderr.strip()[:200]}")
+
+# bash completion made from the same table
+comp = run("completion", "bash").stdout
+script = os.path.join(tmp, "comp.bash")
+open(script, "w").write(comp)
+def complete(*words):
+    cmd = (f"source {script}; COMP_WORDS=(mmfuse {' '.join(words)}); COMP_CWORD={len(words)}; _mmfuse; "
+           'printf "%s\\n" "${COMPREPLY[@]}"')
+    return subprocess.run(["bash", "-c", cmd], capture_output=True, text=True).stdout.split()
+check(complete("predict", "--pr") == ["--proba"], f"completion of predict --pr: {complete('predict', '--pr')}")
+check("--max-iter" in complete("evaluate", "--max"), "completion of evaluate --max")
+check(complete("predict", "--C") == [], "predict does not complete --C")
+check("evaluate" in complete("ev"), "completion of the command name")
+for cmd, opts in helps.items():
+    got = set(complete(cmd, "--"))
+    check(opts <= got, f"completion of {cmd} lists every option of its help: missing {sorted(opts - got)}")
+
+# the man page from the same help
+man = run("man").stdout
+check(man.startswith(".TH MMFUSE 1"), "man page header")
+for cmd, opts in helps.items():
+    check(f".SS {cmd}" in man, f"man page has a section for {cmd}")
+    for o in opts:
+        check(o.replace("-", "\\-") in man, f"man page lists {o}")
+
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
