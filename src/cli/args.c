@@ -334,6 +334,7 @@ static int apply_option(mm_cli *c, const mm_opt *o, const char *v)
         return 0;
     case MM_OPT_NO_CACHE: c->no_cache = true; return 0;
     case MM_OPT_SAVE_OOF: c->save_oof = v; return 0;
+    case MM_OPT_REPORT: c->report = v; return 0;
     case MM_OPT_MISSING:
         if (strchr(v, '=')) {
             if (strlen(v) >= sizeof pp->missing_per_block) return usage_error(c, "--missing: too long: %s", v);

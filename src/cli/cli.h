@@ -3,6 +3,7 @@
 #define MM_CLI_H
 
 #include "mmfuse/pipeline.h"
+#include "mmfuse/report.h"
 
 #include <stdio.h>
 
@@ -34,6 +35,7 @@ typedef struct mm_cli {
     const char *config;
     const char *save_config;
     const char *save_oof;
+    const char *report; /* --report FILE.html */
     /* params */
     mm_eval_params eval;
     const char *fusion;
@@ -72,6 +74,21 @@ int mm_cli_schema(const mm_cli *c, const mm_table *t, mm_schema **s);
 void mm_cli_report(const mm_cli *c, const mm_data_report *r, const char *what);
 /* Writes a copyable pipeline config for the schema (--save-config). */
 int mm_cli_write_config(const mm_cli *c, const mm_schema *s);
+
+/* One note of a run (skipped rows, unparsable cells, files not used). */
+typedef char mm_cli_note[400];
+/* The notes of a data report, at most max of them; returns the count. */
+size_t mm_cli_notes(const mm_data_report *r, const char *what, mm_cli_note *notes, size_t max);
+/* "flag", "config" or "inferred". */
+const char *mm_cli_source_name(mm_role_source s);
+/* {"confusion": [[...]], "per_class": [{class, precision, recall, f1,
+ * support}], "roc_auc" (two classes)} of one model's predictions; NULL on
+ * failure. */
+struct cJSON *mm_cli_json_metrics(const int32_t *y, const int32_t *pred, const double *proba, size_t n, size_t K,
+                                  char *const *classes);
+/* --report: the HTML report of an evaluation (pairs: analyze's). */
+int mm_cli_write_report(const mm_cli *c, const mm_schema *s, const mm_eval_result *r, const mm_report_pair *pairs,
+                        size_t n_pairs, const char *what);
 
 int mm_cmd_evaluate(mm_cli *c);
 int mm_cmd_train(mm_cli *c);

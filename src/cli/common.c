@@ -84,18 +84,9 @@ int mm_cli_schema(const mm_cli *c, const mm_table *t, mm_schema **s)
 void mm_cli_report(const mm_cli *c, const mm_data_report *r, const char *what)
 {
     if (c->quiet) return;
-    if (r->rows_no_target)
-        fprintf(stderr, "mmfuse: note: %zu of %zu rows have no target value and were skipped for %s\n",
-                r->rows_no_target, r->rows_total, what);
-    if (r->numeric_unparsable)
-        fprintf(stderr, "mmfuse: note: %zu numeric cells were not numbers and were treated as missing\n",
-                r->numeric_unparsable);
-    if (r->files_failed)
-        fprintf(stderr, "mmfuse: note: %zu files could not be used; those rows lack that modality (first: %s)\n",
-                r->files_failed, r->file_error);
-    if (r->rows_no_modality)
-        fprintf(stderr, "mmfuse: note: %zu rows had no modality present; late fusion gave them the class prior\n",
-                r->rows_no_modality);
+    mm_cli_note notes[8];
+    size_t n = mm_cli_notes(r, what, notes, 8);
+    for (size_t k = 0; k < n; k++) fprintf(stderr, "mmfuse: note: %s\n", notes[k]);
 }
 
 int mm_cli_write_config(const mm_cli *c, const mm_schema *s)

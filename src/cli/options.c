@@ -120,6 +120,8 @@ static const mm_opt options[] = {
     {MM_OPT_PROBA, "--proba", NULL, NULL, PR, S_OUTPUT, "add one probability column per class"},
     {MM_OPT_SCALE, "--scale", NULL, NULL, EX, S_OUTPUT, "standardize each block (as training does)"},
     {MM_OPT_BLOCK, "--block", NULL, "NAME", EX, S_OUTPUT, "write one block alone (e.g. tabular, text:title)"},
+    {MM_OPT_REPORT, "--report", NULL, "FILE.html", EV | AN, S_OUTPUT,
+     "also write a self-contained HTML report: the comparison, accuracy bars\nwith the fold spread, confusion matrices, per-class precision, recall\nand F1, ROC curves (two classes), block sizes, the schema and every note"},
     {MM_OPT_SAVE_OOF, "--save-oof", NULL, "FILE", EV, S_OUTPUT,
      "write every model's out-of-fold class probabilities per row as CSV"},
 };
