@@ -199,6 +199,8 @@ MM_API size_t mm_pipeline_n_classes(const mm_pipeline *m);
 MM_API const char *mm_pipeline_class(const mm_pipeline *m, size_t k);
 MM_API const mm_pipeline_params *mm_pipeline_get_params(const mm_pipeline *m);
 /* Columns of the training schema: name of column j and its role. */
+/* The name of the column the model was trained to predict. */
+MM_API const char *mm_pipeline_target(const mm_pipeline *m);
 MM_API size_t mm_pipeline_n_columns(const mm_pipeline *m);
 MM_API const char *mm_pipeline_column(const mm_pipeline *m, size_t j, mm_role *role);
 

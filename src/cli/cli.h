@@ -95,6 +95,7 @@ int mm_cmd_train(mm_cli *c);
 int mm_cmd_predict(mm_cli *c);
 int mm_cmd_extract(mm_cli *c);
 int mm_cmd_inspect(mm_cli *c);
+int mm_cmd_score(mm_cli *c);
 int mm_cmd_analyze(mm_cli *c);
 /* `mmfuse models ...` parses its own arguments (argv after "models"). */
 int mm_cmd_models(int argc, char **argv);

@@ -190,7 +190,7 @@ int mm_cmd_predict(mm_cli *c)
         sb_field(&b, mm_pipeline_class(m, best));
         if (c->proba)
             for (size_t k = 0; k < K; k++) {
-                snprintf(num, sizeof num, ",%.6f", p[k]);
+                snprintf(num, sizeof num, ",%.9g", p[k]);
                 sb_str(&b, num);
             }
         sb_put(&b, "\n", 1);

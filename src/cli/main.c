@@ -32,7 +32,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(mm_cli *);
     } commands[] = {{"evaluate", mm_cmd_evaluate}, {"train", mm_cmd_train},     {"predict", mm_cmd_predict},
-                    {"extract", mm_cmd_extract},   {"inspect", mm_cmd_inspect},   {"analyze", mm_cmd_analyze}};
+                    {"extract", mm_cmd_extract},   {"inspect", mm_cmd_inspect},   {"analyze", mm_cmd_analyze},
+                    {"score", mm_cmd_score}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) != 0) continue;
         static mm_cli c;
@@ -49,8 +50,8 @@ int main(int argc, char **argv)
         mm_cli_free(&c);
         return rc;
     }
-    static const char *const names[] = {"evaluate", "train", "predict", "extract", "inspect", "analyze", "models",
-                                        "completion", "man", "help"};
+    static const char *const names[] = {"evaluate", "train", "predict", "extract", "inspect", "analyze", "score",
+                                        "models", "completion", "man", "help"};
     long near = mm_closest_name(argv[1], strlen(argv[1]), names, sizeof names / sizeof names[0]);
     if (near >= 0) fprintf(stderr, "mmfuse: unknown command '%s'; did you mean %s? (see `mmfuse --help`)\n", argv[1], names[near]);
     else fprintf(stderr, "mmfuse: unknown command '%s' (see `mmfuse --help`)\n", argv[1]);

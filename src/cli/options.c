@@ -7,9 +7,9 @@
 #include <string.h>
 
 enum { EV = MM_CMD_EVALUATE, TR = MM_CMD_TRAIN, PR = MM_CMD_PREDICT, EX = MM_CMD_EXTRACT, AN = MM_CMD_ANALYZE,
-       IN = MM_CMD_INSPECT };
+       IN = MM_CMD_INSPECT, SC = MM_CMD_SCORE };
 /* the usual sets */
-enum { FIT = EV | TR | EX | AN, CSV = EV | TR | PR | EX | AN, ALL = CSV | IN };
+enum { FIT = EV | TR | EX | AN, CSV = EV | TR | PR | EX | AN | SC, ALL = CSV | IN };
 
 enum { S_ROLES, S_FEATURES, S_TEXT, S_AUDIO, S_IMAGE, S_MODEL, S_FUSION, S_INPUT, S_OUTPUT, S_COUNT };
 
@@ -33,8 +33,8 @@ static const char *const section_footer[S_COUNT] = {
 static const mm_opt options[] = {
     {MM_OPT_HELP, "--help", "-h", NULL, ALL, S_OUTPUT, "this help"},
     /* column roles */
-    {MM_OPT_TARGET, "--target", NULL, "COL", FIT, S_ROLES,
-     "the column to predict (required; extract keeps it out of the features)"},
+    {MM_OPT_TARGET, "--target", NULL, "COL", FIT | SC, S_ROLES,
+     "the column to predict (required; extract keeps it out of the features;\nscore reads the labels there, by default from the model's target)"},
     {MM_OPT_NO_TARGET, "--no-target", NULL, NULL, EX, S_ROLES,
      "extract features from every column: the file has no target column"},
     {MM_OPT_NUMERIC, "--numeric", NULL, "COLS", FIT, S_ROLES, "numbers: mean-imputed, standardized"},
@@ -116,11 +116,11 @@ static const mm_opt options[] = {
     /* output */
     {MM_OPT_OUTPUT, "--output", "-o", "FILE", TR | PR | EX, S_OUTPUT,
      "train: the model file (required); predict: the predictions CSV\n(default: stdout); extract: the .npy file (required)"},
-    {MM_OPT_JSON, "--json", NULL, NULL, EV | AN | IN, S_OUTPUT, "machine-readable output on stdout"},
+    {MM_OPT_JSON, "--json", NULL, NULL, EV | AN | IN | SC, S_OUTPUT, "machine-readable output on stdout"},
     {MM_OPT_PROBA, "--proba", NULL, NULL, PR, S_OUTPUT, "add one probability column per class"},
     {MM_OPT_SCALE, "--scale", NULL, NULL, EX, S_OUTPUT, "standardize each block (as training does)"},
     {MM_OPT_BLOCK, "--block", NULL, "NAME", EX, S_OUTPUT, "write one block alone (e.g. tabular, text:title)"},
-    {MM_OPT_REPORT, "--report", NULL, "FILE.html", EV | AN, S_OUTPUT,
+    {MM_OPT_REPORT, "--report", NULL, "FILE.html", EV | AN | SC, S_OUTPUT,
      "also write a self-contained HTML report: the comparison, accuracy bars\nwith the fold spread, confusion matrices, per-class precision, recall\nand F1, ROC curves (two classes), block sizes, the schema and every note"},
     {MM_OPT_SAVE_OOF, "--save-oof", NULL, "FILE", EV, S_OUTPUT,
      "write every model's out-of-fold class probabilities per row as CSV"},
@@ -156,6 +156,12 @@ static const mm_cmd_spec commands[] = {
      "modality; how the two single models' errors relate (how often exactly one\n"
      "is right, Yule's Q of right/wrong, the kappa of their errors); and the\n"
      "verdict HIGH (gain > 0.05), MODERATE (> 0.01) or LOW complementarity."},
+    {"score", SC, {"MODEL.mmf", "LABELLED.csv"}, 2, "score a model on labelled rows (a hold-out file)",
+     "Predicts every labelled row of LABELLED.csv with the model and compares\n"
+     "with the labels: accuracy, macro- and weighted-F1, log loss, the confusion\n"
+     "matrix and the per-class precision, recall and F1 (scikit-learn's\n"
+     "classification report). Rows without a label are skipped (counted);\n"
+     "label values the model never saw count as errors."},
     {"inspect", IN, {"MODEL.mmf"}, 1, "validate a model file and describe it",
      "Validates a model file and describes it: schema, blocks, fusion, classes."},
 };

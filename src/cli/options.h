@@ -20,6 +20,7 @@ enum {
     MM_CMD_EXTRACT = 1u << 3,
     MM_CMD_ANALYZE = 1u << 4,
     MM_CMD_INSPECT = 1u << 5,
+    MM_CMD_SCORE = 1u << 6,
 };
 
 /* One identifier per option; the parser switches on it. */
