@@ -1,11 +1,16 @@
 /* Command-line options, --config files, help text and exit codes. */
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "core/strdist.h"
 #include "pipeline/cache.h"
 #include "mmfuse/nn.h"
+#include "mmfuse/audio.h"
+#include "mmfuse/image.h"
+#include "mmfuse/fusion.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -123,8 +128,60 @@ static void set_df(double v, bool is_min, mm_tfidf_params *t)
     }
 }
 
-/* Reads --config FILE: {"target": "...", "columns": {"name": "role", ...},
- * "infer_rest": bool}. Later flags override it. */
+static int apply_option(mm_cli *c, const mm_opt *o, const char *v);
+
+/* A pipeline file's "settings": option names without "--" mapped to their
+ * values (a number, a string, or true for a switch). A setting that does
+ * not apply to this command is skipped (one file serves evaluate, train
+ * and predict alike); an unknown one is an error. */
+static int read_settings(mm_cli *c, const char *path, const cJSON *settings)
+{
+    const mm_cmd_spec *cmd = mm_cli_command(c->command);
+    for (const cJSON *e = settings->child; e; e = e->next) {
+        char name[80];
+        snprintf(name, sizeof name, "--%s", e->string);
+        const mm_opt *o = mm_cli_option(name, strlen(name));
+        if (!o || !mm_cli_option_is_setting(o)) {
+            size_t n;
+            const mm_opt *all = mm_cli_options(&n);
+            const char *cand[MM_OPT_COUNT_ + 1];
+            for (size_t i = 0; i < n; i++) cand[i] = mm_cli_option_is_setting(&all[i]) ? all[i].name + 2 : NULL;
+            long near = mm_closest_name(e->string, strlen(e->string), cand, n);
+            fprintf(stderr, "mmfuse: %s: \"settings\": unknown setting \"%s\"%s%s%s\n", path, e->string,
+                    near >= 0 ? "; did you mean \"" : "", near >= 0 ? cand[near] : "", near >= 0 ? "\"?" : "");
+            return MM_EXIT_USAGE;
+        }
+        if (!(o->commands & cmd->bit)) continue;
+        char num[64];
+        const char *v = NULL;
+        if (!o->metavar) {
+            if (!cJSON_IsBool(e)) {
+                fprintf(stderr, "mmfuse: %s: setting \"%s\" is a switch: true or false\n", path, e->string);
+                return MM_EXIT_USAGE;
+            }
+            if (cJSON_IsFalse(e)) continue;
+        } else if (cJSON_IsNumber(e)) {
+            snprintf(num, sizeof num, "%.17g", e->valuedouble);
+            v = keep(c, strdup(num));
+        } else if (cJSON_IsString(e)) {
+            v = keep(c, strdup(e->valuestring));
+        } else {
+            fprintf(stderr, "mmfuse: %s: setting \"%s\" needs a value (%s)\n", path, e->string, o->metavar);
+            return MM_EXIT_USAGE;
+        }
+        if (o->metavar && !v) return usage_error(c, "out of memory reading %s", path);
+        int rc = apply_option(c, o, v);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Reads --config FILE, the pipeline file (format 1):
+ *   {"mmfuse_pipeline": 1, "target": COL, "columns": {COL: ROLE, ...},
+ *    "groups": {NAME: [COL, ...]}, "infer_rest": BOOL,
+ *    "settings": {OPTION: VALUE, ...}}
+ * Every key is optional; an unknown key is an error. Flags given on the
+ * command line override the file, wherever they stand. */
 static int read_config(mm_cli *c, const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -160,17 +217,41 @@ static int read_config(mm_cli *c, const char *path)
         return MM_EXIT_DATA;
     }
     int rc = 0;
+    static const char *const keys[] = {"mmfuse_pipeline", "target", "columns", "groups", "infer_rest", "settings"};
+    enum { N_KEYS = sizeof keys / sizeof keys[0] };
+    for (const cJSON *e = j->child; e && !rc; e = e->next) {
+        size_t k = 0;
+        while (k < N_KEYS && strcmp(e->string, keys[k]) != 0) k++;
+        if (k < N_KEYS) continue;
+        long near = mm_closest_name(e->string, strlen(e->string), keys, N_KEYS);
+        fprintf(stderr, "mmfuse: %s: unknown key \"%s\"%s%s%s (a pipeline file has: mmfuse_pipeline, target, "
+                        "columns, groups, infer_rest, settings)\n",
+                path, e->string, near >= 0 ? "; did you mean \"" : "", near >= 0 ? keys[near] : "",
+                near >= 0 ? "\"?" : "");
+        rc = MM_EXIT_USAGE;
+    }
+    const cJSON *version = cJSON_GetObjectItemCaseSensitive(j, "mmfuse_pipeline");
+    if (!rc && version && !(cJSON_IsNumber(version) && version->valuedouble == 1)) {
+        fprintf(stderr, "mmfuse: %s: pipeline file format %s is not supported (this version reads format 1)\n", path,
+                cJSON_IsNumber(version) ? "newer" : "unknown");
+        rc = MM_EXIT_UNSUPPORTED;
+    }
     const cJSON *target = cJSON_GetObjectItemCaseSensitive(j, "target");
     const cJSON *cols = cJSON_GetObjectItemCaseSensitive(j, "columns");
     const cJSON *infer = cJSON_GetObjectItemCaseSensitive(j, "infer_rest");
+    const cJSON *settings = cJSON_GetObjectItemCaseSensitive(j, "settings");
     if (target && cJSON_IsString(target) && !c->target) c->target = keep(c, strdup(target->valuestring));
     if (infer && cJSON_IsFalse(infer)) c->no_infer = true;
-    if (cols && !cJSON_IsObject(cols)) {
+    if (!rc && cols && !cJSON_IsObject(cols)) {
         fprintf(stderr, "mmfuse: %s: \"columns\" must map column names to roles\n", path);
         rc = MM_EXIT_DATA;
     }
+    if (!rc && settings && !cJSON_IsObject(settings)) {
+        fprintf(stderr, "mmfuse: %s: \"settings\" must map setting names to values\n", path);
+        rc = MM_EXIT_DATA;
+    }
     const cJSON *groups = cJSON_GetObjectItemCaseSensitive(j, "groups");
-    if (groups && !cJSON_IsObject(groups)) {
+    if (!rc && groups && !cJSON_IsObject(groups)) {
         fprintf(stderr, "mmfuse: %s: \"groups\" must map group names to lists of columns\n", path);
         rc = MM_EXIT_DATA;
     }
@@ -210,6 +291,7 @@ static int read_config(mm_cli *c, const char *path)
         c->sources[c->n_names] = MM_SRC_CONFIG;
         c->n_names++;
     }
+    if (!rc && settings) rc = read_settings(c, path, settings);
     cJSON_Delete(j);
     return rc;
 }
@@ -310,6 +392,7 @@ static int apply_option(mm_cli *c, const mm_opt *o, const char *v)
     const char *a = o->name;
     long n;
     double d;
+    c->given[o->id] = v ? v : "true";
     switch (o->id) {
     case MM_OPT_HELP: mm_cli_usage(stdout, c->command); return -1;
     case MM_OPT_TARGET: c->target = v; return 0;
@@ -325,7 +408,7 @@ static int apply_option(mm_cli *c, const mm_opt *o, const char *v)
         return add_names(c, eq + 1, MM_ROLE_NUMERIC, MM_SRC_FLAG, name);
     }
     case MM_OPT_NO_INFER: c->no_infer = true; return 0;
-    case MM_OPT_CONFIG: c->config = v; return read_config(c, v);
+    case MM_OPT_CONFIG: return 0; /* read before the flags, so that they override it */
     case MM_OPT_SAVE_CONFIG: c->save_config = v; return 0;
     case MM_OPT_CACHE_DIR:
         if (strlen(v) >= sizeof pp->cache_dir) return usage_error(c, "--cache-dir: path too long: %s", v);
@@ -483,6 +566,19 @@ int mm_cli_parse(mm_cli *c, int argc, char **argv)
     mm_pipeline_params *pp = &c->eval.pipeline;
     const mm_cmd_spec *cmd = mm_cli_command(c->command);
     if (!cmd) return usage_error(c, "unknown command%s", "");
+    /* the pipeline file first: every flag overrides it, wherever it stands */
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) break;
+        const char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
+        const mm_opt *o = a[0] == '-' ? mm_cli_option(a, eq ? (size_t)(eq - a) : strlen(a)) : NULL;
+        if (!o || !o->metavar) continue;
+        const char *v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+        if (o->id != MM_OPT_CONFIG || !v || !(o->commands & cmd->bit)) continue;
+        c->config = v;
+        int rc = read_config(c, v);
+        if (rc) return rc;
+    }
     bool only_positional = false;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -533,6 +629,90 @@ int mm_cli_parse(mm_cli *c, int argc, char **argv)
     mm_error err = {0};
     if (mm_tfidf_params_check(&tp, &err) != MM_OK) return usage_error(c, "%s", err.msg);
     return 0;
+}
+
+/* The value of a setting as the pipeline file stores it: what was given, or
+ * the default the run uses. NULL when it has none to store (no CNN
+ * encoder, no delimiter given). */
+static cJSON *setting_value(const mm_cli *c, const mm_opt *o)
+{
+    const mm_pipeline_params *pp = &c->eval.pipeline;
+    const mm_audio_params ap = mm_audio_params_default();
+    const mm_image_params ip = mm_image_params_default();
+    const char *g = c->given[o->id];
+    char buf[64];
+    /* the CNN encoder and the handcrafted features take different settings */
+    bool cnn = c->given[MM_OPT_IMAGE_ENCODER] != NULL;
+    if (o->id == MM_OPT_IMAGE_BATCH && !cnn) return NULL;
+    if (cnn && (o->id == MM_OPT_IMAGE_SIZE || o->id == MM_OPT_IMAGE_FEATURES || o->id == MM_OPT_NO_DCT_SCALING ||
+                o->id == MM_OPT_EXIF_ORIENTATION))
+        return NULL;
+    if (!o->metavar) {
+        switch (o->id) {
+        case MM_OPT_ORDINAL: return cJSON_CreateBool(pp->categorical == MM_CAT_ORDINAL);
+        case MM_OPT_MISSING_INDICATOR: return cJSON_CreateBool(pp->missing_indicator);
+        case MM_OPT_NO_SCALE: return cJSON_CreateBool(!pp->scale_blocks);
+        case MM_OPT_NO_SUBLINEAR: return cJSON_CreateBool(!pp->tfidf.sublinear_tf);
+        case MM_OPT_BALANCED: return cJSON_CreateBool(pp->balanced);
+        case MM_OPT_NO_STACKING: return cJSON_CreateBool(!c->eval.stacking);
+        default: return cJSON_CreateBool(g != NULL);
+        }
+    }
+    switch (o->id) {
+    case MM_OPT_MISSING:
+        return cJSON_CreateString(pp->missing_per_block[0] ? pp->missing_per_block : mm_missing_name(pp->missing));
+    case MM_OPT_BALANCE_DIM: return cJSON_CreateNumber((double)pp->balance_dim);
+    case MM_OPT_MAX_FEATURES: return cJSON_CreateNumber((double)pp->tfidf.max_features);
+    case MM_OPT_NGRAM:
+        snprintf(buf, sizeof buf, "%d,%d", pp->tfidf.ngram_lo, pp->tfidf.ngram_hi);
+        return cJSON_CreateString(buf);
+    case MM_OPT_STOP_WORDS: return cJSON_CreateString(pp->tfidf.stop_words_english ? "english" : "none");
+    case MM_OPT_MIN_DF: return cJSON_CreateNumber(pp->tfidf.min_df);
+    case MM_OPT_MAX_DF: return cJSON_CreateNumber(pp->tfidf.max_df);
+    case MM_OPT_C: return cJSON_CreateNumber(pp->logreg.C);
+    case MM_OPT_MAX_ITER: return cJSON_CreateNumber(pp->logreg.max_iter);
+    case MM_OPT_FUSION: return cJSON_CreateString(c->fusion ? c->fusion : "early");
+    case MM_OPT_LATE_WEIGHTS: return cJSON_CreateString(pp->late_weights);
+    case MM_OPT_INNER_FOLDS: return cJSON_CreateNumber((double)pp->inner_folds);
+    case MM_OPT_FOLDS: return cJSON_CreateNumber((double)c->eval.n_folds);
+    case MM_OPT_SEED: return cJSON_CreateNumber(pp->seed);
+    case MM_OPT_DELIMITER: return g ? cJSON_CreateString(g) : NULL;
+    case MM_OPT_IMAGE_ENCODER: return g ? cJSON_CreateString(g) : NULL;
+    case MM_OPT_IMAGE_FEATURES: return cJSON_CreateString(g ? g : "color_hist,hog,lbp,stats,thumb");
+    default: break;
+    }
+    double d = NAN;
+    switch (o->id) {
+    case MM_OPT_AUDIO_SR: d = ap.sr; break;
+    case MM_OPT_AUDIO_DURATION: d = ap.duration; break;
+    case MM_OPT_AUDIO_OFFSET: d = ap.offset; break;
+    case MM_OPT_AUDIO_MFCC: d = ap.n_mfcc; break;
+    case MM_OPT_AUDIO_MELS: d = ap.n_mels; break;
+    case MM_OPT_AUDIO_FFT: d = ap.n_fft; break;
+    case MM_OPT_AUDIO_HOP: d = ap.hop_length; break;
+    case MM_OPT_IMAGE_SIZE: d = (double)ip.size; break;
+    case MM_OPT_IMAGE_BATCH: d = 32; break;
+    default: break;
+    }
+    if (g) return cJSON_CreateNumber(strtod(g, NULL));
+    return d == d ? cJSON_CreateNumber(d) : NULL;
+}
+
+cJSON *mm_cli_settings_json(const mm_cli *c)
+{
+    const mm_cmd_spec *cmd = mm_cli_command(c->command);
+    cJSON *s = cJSON_CreateObject();
+    size_t n;
+    const mm_opt *all = mm_cli_options(&n);
+    for (size_t i = 0; s && i < n; i++) {
+        const mm_opt *o = &all[i];
+        /* every setting of the commands that fit a pipeline, so that one
+         * file serves evaluate, train and analyze */
+        if (!mm_cli_option_is_setting(o) || !(o->commands & (cmd->bit | MM_CMD_EVALUATE | MM_CMD_TRAIN))) continue;
+        cJSON *v = setting_value(c, o);
+        if (v) cJSON_AddItemToObject(s, o->name + 2, v);
+    }
+    return s;
 }
 
 void mm_cli_free(mm_cli *c)

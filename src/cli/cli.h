@@ -4,6 +4,7 @@
 
 #include "mmfuse/pipeline.h"
 #include "mmfuse/report.h"
+#include "cli/options.h"
 
 #include <stdio.h>
 
@@ -51,6 +52,9 @@ typedef struct mm_cli {
     bool no_cache;
     /* encoder settings collected from --audio-* / --image-* flags */
     struct cJSON *audio_cfg, *image_cfg;
+    /* the raw value of every option given (flag or pipeline file), by
+     * option id; "true" for a switch */
+    const char *given[MM_OPT_COUNT_];
     /* owned strings from --config / comma lists */
     char *owned[MM_CLI_MAX_NAMES];
     size_t n_owned;
@@ -72,6 +76,9 @@ int mm_cli_read_table(const mm_cli *c, const char *path, mm_table **t);
 int mm_cli_schema(const mm_cli *c, const mm_table *t, mm_schema **s);
 /* Prints data-quality notes (skipped rows, unparsable numbers) to stderr. */
 void mm_cli_report(const mm_cli *c, const mm_data_report *r, const char *what);
+/* Every pipeline setting of this run, given or default, as the pipeline
+ * file's "settings" object. */
+struct cJSON *mm_cli_settings_json(const mm_cli *c);
 /* Writes a copyable pipeline config for the schema (--save-config). */
 int mm_cli_write_config(const mm_cli *c, const mm_schema *s);
 

@@ -93,6 +93,7 @@ int mm_cli_write_config(const mm_cli *c, const mm_schema *s)
 {
     if (!c->save_config) return 0;
     cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "mmfuse_pipeline", 1);
     if (s->target_col >= 0) cJSON_AddStringToObject(j, "target", s->cols[s->target_col].name);
     cJSON *cols = cJSON_AddObjectToObject(j, "columns");
     cJSON *groups = cJSON_AddObjectToObject(j, "groups");
@@ -107,6 +108,8 @@ int mm_cli_write_config(const mm_cli *c, const mm_schema *s)
         }
     }
     cJSON_AddBoolToObject(j, "infer_rest", false);
+    cJSON *settings = mm_cli_settings_json(c);
+    if (settings) cJSON_AddItemToObject(j, "settings", settings);
     char *text = cJSON_Print(j);
     cJSON_Delete(j);
     if (!text) return mm_cli_fail(MM_ENOMEM, NULL);
@@ -116,6 +119,6 @@ int mm_cli_write_config(const mm_cli *c, const mm_schema *s)
     mm_status st = mm_write_file_atomic(c->save_config, text, len + 1, &err);
     cJSON_free(text);
     if (st) return mm_cli_fail(st, &err);
-    if (!c->quiet) fprintf(stderr, "mmfuse: wrote the schema to %s (use it with --config)\n", c->save_config);
+    if (!c->quiet) fprintf(stderr, "mmfuse: wrote the pipeline (schema and every setting) to %s (use it with --config)\n", c->save_config);
     return 0;
 }

@@ -52,8 +52,9 @@ static const mm_opt options[] = {
     {MM_OPT_IGNORE, "--ignore", NULL, "COLS", FIT, S_ROLES, "columns to leave out"},
     {MM_OPT_NO_INFER, "--no-infer", NULL, NULL, FIT, S_ROLES, "use only the listed columns (default: infer the rest)"},
     {MM_OPT_CONFIG, "--config", NULL, "FILE", FIT, S_ROLES,
-     "column roles from a JSON pipeline file: {\"target\": COL, \"columns\":\n{COL: ROLE, ...}, \"groups\": {NAME: [COL, ...]}, \"infer_rest\": BOOL};\nflags given as well override it"},
-    {MM_OPT_SAVE_CONFIG, "--save-config", NULL, "FILE", FIT, S_ROLES, "write the resolved schema as a pipeline file"},
+     "roles and settings from a pipeline file (JSON): {\"mmfuse_pipeline\": 1,\n\"target\": COL, \"columns\": {COL: ROLE, ...}, \"groups\": {NAME: [COL,\n...]}, \"infer_rest\": BOOL, \"settings\": {OPTION: VALUE, ...}} where\nOPTION is any option of the sections below without its \"--\" (\"C\": 0.1,\n\"folds\": 3, \"no-scale\": true); flags override the file"},
+    {MM_OPT_SAVE_CONFIG, "--save-config", NULL, "FILE", FIT, S_ROLES,
+     "write the pipeline file of this run: the resolved schema and every\nsetting (given or default)"},
     /* features */
     {MM_OPT_ORDINAL, "--ordinal", NULL, NULL, FIT, S_FEATURES, "categories as one ordinal column (unseen -> -1)"},
     {MM_OPT_MISSING_INDICATOR, "--missing-indicator", NULL, NULL, FIT, S_FEATURES,
@@ -193,6 +194,17 @@ const mm_opt *mm_cli_option_suggest(const char *name, size_t len, unsigned comma
     for (size_t i = 0; i < N_OPTIONS; i++) names[i] = options[i].commands & command ? options[i].name : NULL;
     long k = mm_closest_name(name, len, names, N_OPTIONS);
     return k >= 0 ? &options[k] : NULL;
+}
+
+const mm_opt *mm_cli_options(size_t *n)
+{
+    *n = N_OPTIONS;
+    return options;
+}
+
+bool mm_cli_option_is_setting(const mm_opt *o)
+{
+    return (o->section >= S_FEATURES && o->section <= S_FUSION) || o->id == MM_OPT_DELIMITER;
 }
 
 const char *mm_cli_option_commands(const mm_opt *o, char *buf, size_t size)

@@ -79,6 +79,14 @@ const mm_opt *mm_cli_option(const char *name, size_t len);
 const mm_opt *mm_cli_option_suggest(const char *name, size_t len, unsigned command);
 /* Names of the commands an option applies to, comma-separated, into buf. */
 const char *mm_cli_option_commands(const mm_opt *o, char *buf, size_t size);
+/* The whole table (for the pipeline file, which stores settings under the
+ * option names without "--"). */
+const mm_opt *mm_cli_options(size_t *n);
+/* True for options that are pipeline settings (features, text, audio,
+ * image, model, fusion and cross-validation, and the delimiter): the
+ * pipeline file stores them; roles, inputs and outputs are not settings. */
+bool mm_cli_option_is_setting(const mm_opt *o);
+
 /* Each command's --help, generated from the table. */
 void mm_cli_command_help(FILE *f, const mm_cmd_spec *cmd);
 /* `mmfuse completion bash`: a bash completion script for every command. */

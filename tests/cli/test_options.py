@@ -3,7 +3,7 @@ usage errors, delimiter detection, and the help, completion and man page made
 from the table.
 
 Each block names the friction point it covers."""
-import os, re, subprocess, sys, tempfile
+import json, os, re, subprocess, sys, tempfile
 
 build = os.environ["MMFUSE_BUILD"]
 mmfuse = os.path.join(build, "mmfuse")
@@ -127,6 +127,34 @@ for cmd, opts in helps.items():
         p = subprocess.run([mmfuse, cmd, o, "--help"], capture_output=True, text=True)
         check("unknown option" not in p.stderr and "does not apply" not in p.stderr,
               f"{cmd} {o}: {p.stderr.strip()[:200]}")
+
+# the pipeline file carries every setting; flags override it; unknown keys are errors
+pipe = os.path.join(tmp, "pipe.json")
+a = run("evaluate", good, "--target", "label", "--C", "0.3", "--folds", "3", "--max-features", "7", "--no-scale",
+        "--json", "-q", "--save-config", pipe).stdout
+cfg = json.load(open(pipe))
+check(cfg["mmfuse_pipeline"] == 1 and cfg["settings"]["C"] == 0.3 and cfg["settings"]["folds"] == 3 and
+      cfg["settings"]["no-scale"] is True and cfg["settings"]["max-iter"] == 500, f"saved settings {cfg.get('settings')}")
+b = run("evaluate", good, "--config", pipe, "--json", "-q").stdout
+res = lambda out: json.loads(out)["results"]  # the schema's "source" says config now
+check(res(a) == res(b), "the saved pipeline file reproduces the run")
+c1 = run("evaluate", good, "--C", "1", "--config", pipe, "--json", "-q").stdout
+c2 = run("evaluate", good, "--target", "label", "--folds", "3", "--max-features", "7", "--no-scale", "--json", "-q").stdout
+check(res(c1) == res(c2) and res(c1) != res(a), "a flag overrides the file, even before --config")
+# a file written for evaluate serves train too (settings of other commands are skipped)
+run("train", good, "--config", pipe, "-o", os.path.join(tmp, "m2.mmf"), "-q")
+def bad_cfg(obj, *has, code=2):
+    path = write("bad.json", json.dumps(obj))
+    run("evaluate", good, "--config", path, code=code, stderr_has=has)
+bad_cfg({"target": "label", "settings": {"C": 0.1, "fold": 3}}, 'unknown setting "fold"', 'did you mean "folds"')
+bad_cfg({"target": "label", "setings": {}}, 'unknown key "setings"', 'did you mean "settings"')
+bad_cfg({"target": "label", "settings": {"output": "x"}}, 'unknown setting "output"')
+bad_cfg({"target": "label", "settings": {"no-scale": 1}}, "switch")
+bad_cfg({"target": "label", "settings": {"C": -1}}, "--C")
+bad_cfg({"mmfuse_pipeline": 2, "target": "label"}, "format", code=5)
+# a roles-only file (as older versions wrote) still reads
+old = write("old.json", json.dumps({"target": "label", "columns": {"x": "numeric"}, "infer_rest": True}))
+run("evaluate", good, "--config", old, "--folds", "2", "-q")
 
 # bash completion made from the same table
 comp = run("completion", "bash").stdout
