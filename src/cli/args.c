@@ -31,6 +31,7 @@ void mm_cli_usage(FILE *f, const char *command)
             MM_VERSION_STRING);
     mm_cli_commands_help(f);
     fprintf(f, "  models    pretrained image encoders: list, pull NAME, path NAME\n"
+               "  cache     the per-file feature cache: info, clear\n"
                "  completion bash   print a bash completion script\n"
                "  man       print the manual page (roff: `mmfuse man | man -l -`)\n"
                "\n"

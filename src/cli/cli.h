@@ -103,6 +103,8 @@ int mm_cmd_predict(mm_cli *c);
 int mm_cmd_extract(mm_cli *c);
 int mm_cmd_inspect(mm_cli *c);
 int mm_cmd_score(mm_cli *c);
+/* mmfuse cache [info|clear] (its own small parser, like `models`). */
+int mm_cmd_cache(int argc, char **argv);
 int mm_cmd_analyze(mm_cli *c);
 /* `mmfuse models ...` parses its own arguments (argv after "models"). */
 int mm_cmd_models(int argc, char **argv);

@@ -4,6 +4,7 @@
 #include "core/strdist.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 int main(int argc, char **argv)
 {
@@ -16,6 +17,7 @@ int main(int argc, char **argv)
         return MM_EXIT_OK;
     }
     if (strcmp(argv[1], "models") == 0) return mm_cmd_models(argc - 2, argv + 2);
+    if (strcmp(argv[1], "cache") == 0) return mm_cmd_cache(argc - 2, argv + 2);
     if (strcmp(argv[1], "completion") == 0) {
         if (argc != 3 || strcmp(argv[2], "bash") != 0) {
             fprintf(stderr, "mmfuse completion: usage: mmfuse completion bash\n");
@@ -43,7 +45,14 @@ int main(int argc, char **argv)
         if (rc == 0) {
             int nt = mm_threads_resolve(c.eval.pipeline.n_threads);
             mm_blas_set_threads(nt);
+            const char *cache = c.eval.pipeline.cache_dir;
+            struct stat st;
+            bool had_cache = !cache[0] || stat(cache, &st) == 0;
             rc = commands[i].run(&c);
+            /* the run that creates the cache says where it is, once */
+            if (!had_cache && !c.quiet && stat(cache, &st) == 0)
+                fprintf(stderr, "mmfuse: note: per-file features are now cached in %s (`mmfuse cache info`, "
+                                "`mmfuse cache clear`; --no-cache turns it off)\n", cache);
         } else if (rc < 0) {
             rc = MM_EXIT_OK;
         }
@@ -51,7 +60,7 @@ int main(int argc, char **argv)
         return rc;
     }
     static const char *const names[] = {"evaluate", "train", "predict", "extract", "inspect", "analyze", "score",
-                                        "models", "completion", "man", "help"};
+                                        "models", "cache", "completion", "man", "help"};
     long near = mm_closest_name(argv[1], strlen(argv[1]), names, sizeof names / sizeof names[0]);
     if (near >= 0) fprintf(stderr, "mmfuse: unknown command '%s'; did you mean %s? (see `mmfuse --help`)\n", argv[1], names[near]);
     else fprintf(stderr, "mmfuse: unknown command '%s' (see `mmfuse --help`)\n", argv[1]);

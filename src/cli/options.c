@@ -303,7 +303,7 @@ void mm_cli_completion_bash(FILE *f)
                "    if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
                "        COMPREPLY=($(compgen -W \"");
     for (size_t i = 0; i < N_COMMANDS; i++) fprintf(f, "%s ", commands[i].name);
-    fprintf(f, "models completion man help --version\" -- \"$cur\"))\n"
+    fprintf(f, "models cache completion man help --version\" -- \"$cur\"))\n"
                "        return\n"
                "    fi\n"
                "    case \"$prev\" in\n"
@@ -331,6 +331,7 @@ void mm_cli_completion_bash(FILE *f)
         fprintf(f, "\" ;;\n");
     }
     fprintf(f, "        models) opts=\"list pull path --json --sha256 --output --force --quiet --help\" ;;\n"
+               "        cache) opts=\"info clear --cache-dir --json --help\" ;;\n"
                "        *) opts=\"\" ;;\n"
                "    esac\n"
                "    if [[ \"$cur\" == -* ]]; then\n"

@@ -156,6 +156,34 @@ bad_cfg({"mmfuse_pipeline": 2, "target": "label"}, "format", code=5)
 old = write("old.json", json.dumps({"target": "label", "columns": {"x": "numeric"}, "infer_rest": True}))
 run("evaluate", good, "--config", old, "--folds", "2", "-q")
 
+# the feature cache: the run that creates it says where; cache info / clear
+media = os.path.join(tmp, "media")
+os.makedirs(media)
+with open(os.path.join(media, "a.wav"), "wb") as f:  # a short sine tone, 16-bit PCM
+    import struct, math
+    n = 4000
+    f.write(b"RIFF" + struct.pack("<I", 36 + 2 * n) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 16000, 2, 16)
+            + b"data" + struct.pack("<I", 2 * n) + b"".join(struct.pack("<h", int(8000 * math.sin(i / 9))) for i in range(n)))
+withaudio = write("audio.csv", "clip,x,label\n" + "".join(f"media/a.wav,{i},{'ab'[i % 2]}\n" for i in range(20)))
+cache = os.path.join(tmp, "newcache")
+env = dict(os.environ, MMFUSE_CACHE_DIR=cache)
+p = subprocess.run([mmfuse, "evaluate", withaudio, "--target", "label", "--audio", "clip", "--folds", "2", "--no-progress"],
+                   capture_output=True, text=True, env=env)
+check(p.returncode == 0 and "cached in " + cache in p.stderr, f"first run names the new cache: {p.stderr[-300:]}")
+p = subprocess.run([mmfuse, "evaluate", withaudio, "--target", "label", "--audio", "clip", "--folds", "2", "--no-progress"],
+                   capture_output=True, text=True, env=env)
+check(p.returncode == 0 and "cached in" not in p.stderr, "later runs do not repeat the note")
+p = subprocess.run([mmfuse, "cache", "info", "--json"], capture_output=True, text=True, env=env)
+info = json.loads(p.stdout)
+check(info["dir"] == cache and info["entries"] == 1 and info["bytes"] > 0, f"cache info {info}")
+open(os.path.join(cache, "notes.txt"), "w").write("mine")
+p = subprocess.run([mmfuse, "cache", "clear"], capture_output=True, text=True, env=env)
+check(p.returncode == 0 and "removed 1 " in p.stdout, f"cache clear: {p.stdout}")
+check(os.path.exists(os.path.join(cache, "notes.txt")), "cache clear removes only cache entries")
+p = subprocess.run([mmfuse, "cache", "info", "--json", "--cache-dir", cache], capture_output=True, text=True)
+check(json.loads(p.stdout)["entries"] == 0, "the cache is empty after clear")
+run("cache", "frobnicate", code=2, stderr_has=("unexpected argument",))
+
 # bash completion made from the same table
 comp = run("completion", "bash").stdout
 script = os.path.join(tmp, "comp.bash")
