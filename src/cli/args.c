@@ -1,6 +1,7 @@
 /* Command-line options, --config files, help text and exit codes. */
 #include "cli/cli.h"
 #include "pipeline/cache.h"
+#include "io/guard.h"
 #include "mmfuse/nn.h"
 
 #include <cjson/cJSON.h>
@@ -251,32 +252,17 @@ static void set_df(double v, bool is_min, mm_tfidf_params *t)
  * "infer_rest": bool}. Later flags override it. */
 static int read_config(mm_cli *c, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "mmfuse: cannot open config %s: %s\n", path, strerror(errno));
-        return MM_EXIT_IO;
+    /* a regular file of at most MM_GUARD_MAX_CONFIG bytes: a FIFO or a
+     * directory is refused at once instead of blocking */
+    char *buf;
+    size_t len;
+    mm_error err = {0};
+    mm_status st = mm_guard_read_all(path, MM_GUARD_CONFIG, 0, &buf, &len, &err);
+    if (st) {
+        mm_error_prefix(&err, "config");
+        return mm_cli_fail(st, &err);
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            if (cap > (64u << 20)) break;
-            char *nb = realloc(buf, cap);
-            if (!nb) break;
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0) break;
-    }
-    fclose(f);
-    if (!buf) {
-        fprintf(stderr, "mmfuse: cannot read config %s\n", path);
-        return MM_EXIT_IO;
-    }
-    buf[len] = '\0';
-    cJSON *j = cJSON_Parse(buf);
+    cJSON *j = cJSON_ParseWithLength(buf, len);
     free(buf);
     if (!j || !cJSON_IsObject(j)) {
         cJSON_Delete(j);
