@@ -77,6 +77,8 @@ static const char *const help_common =
     "  --cache-dir DIR          where per-file features are cached (default\n"
     "                           $MMFUSE_CACHE_DIR or ~/.cache/mmfuse/features)\n"
     "  --no-cache               neither read nor write the feature cache\n"
+    "  --media-root DIR         read media files only inside DIR (symlinks and ..\n"
+    "                           resolved); a path outside is an unusable file\n"
     "  --delimiter C            CSV field separator (,)\n"
     "  --json                   machine-readable output on stdout\n"
     "  --save-oof FILE          (evaluate) write every model's out-of-fold class\n"
@@ -132,6 +134,7 @@ void mm_cli_usage(FILE *f, const char *command)
                    "input column may be absent; missing values are handled as in training).\n"
                    "  -o, --output FILE        write the CSV there (default: stdout)\n"
                    "  --proba                  add one probability column per class\n"
+                   "  --media-root DIR         read media files only inside DIR\n"
                    "  --delimiter C            CSV field separator of NEW.csv (,)\n"
                    "  -q, --quiet              no notes on stderr\n");
     } else if (strcmp(command, "extract") == 0) {
@@ -466,6 +469,10 @@ int mm_cli_parse(mm_cli *c, int argc, char **argv)
             c->no_cache = false;
         } else if (strcmp(a, "--no-cache") == 0) {
             c->no_cache = true;
+        } else if (strcmp(a, "--media-root") == 0) {
+            NEED_VALUE();
+            if (!*v || strlen(v) >= sizeof pp->media_root) return usage_error(c, "--media-root: bad path: '%s'", v);
+            snprintf(pp->media_root, sizeof pp->media_root, "%s", v);
         } else if (strcmp(a, "--save-oof") == 0) {
             NEED_VALUE();
             c->save_oof = v;
