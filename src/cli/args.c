@@ -1,6 +1,7 @@
 /* Command-line options, --config files, help text and exit codes. */
 #include "cli/cli.h"
 #include "pipeline/cache.h"
+#include "io/guard.h"
 #include "mmfuse/nn.h"
 
 #include <cjson/cJSON.h>
@@ -76,6 +77,8 @@ static const char *const help_common =
     "  --cache-dir DIR          where per-file features are cached (default\n"
     "                           $MMFUSE_CACHE_DIR or ~/.cache/mmfuse/features)\n"
     "  --no-cache               neither read nor write the feature cache\n"
+    "  --media-root DIR         read media files only inside DIR (symlinks and ..\n"
+    "                           resolved); a path outside is an unusable file\n"
     "  --delimiter C            CSV field separator (,)\n"
     "  --json                   machine-readable output on stdout\n"
     "  --save-oof FILE          (evaluate) write every model's out-of-fold class\n"
@@ -131,6 +134,7 @@ void mm_cli_usage(FILE *f, const char *command)
                    "input column may be absent; missing values are handled as in training).\n"
                    "  -o, --output FILE        write the CSV there (default: stdout)\n"
                    "  --proba                  add one probability column per class\n"
+                   "  --media-root DIR         read media files only inside DIR\n"
                    "  --delimiter C            CSV field separator of NEW.csv (,)\n"
                    "  -q, --quiet              no notes on stderr\n");
     } else if (strcmp(command, "extract") == 0) {
@@ -251,32 +255,17 @@ static void set_df(double v, bool is_min, mm_tfidf_params *t)
  * "infer_rest": bool}. Later flags override it. */
 static int read_config(mm_cli *c, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "mmfuse: cannot open config %s: %s\n", path, strerror(errno));
-        return MM_EXIT_IO;
+    /* a regular file of at most MM_GUARD_MAX_CONFIG bytes: a FIFO or a
+     * directory is refused at once instead of blocking */
+    char *buf;
+    size_t len;
+    mm_error err = {0};
+    mm_status st = mm_guard_read_all(path, MM_GUARD_CONFIG, 0, &buf, &len, &err);
+    if (st) {
+        mm_error_prefix(&err, "config");
+        return mm_cli_fail(st, &err);
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            if (cap > (64u << 20)) break;
-            char *nb = realloc(buf, cap);
-            if (!nb) break;
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0) break;
-    }
-    fclose(f);
-    if (!buf) {
-        fprintf(stderr, "mmfuse: cannot read config %s\n", path);
-        return MM_EXIT_IO;
-    }
-    buf[len] = '\0';
-    cJSON *j = cJSON_Parse(buf);
+    cJSON *j = cJSON_ParseWithLength(buf, len);
     free(buf);
     if (!j || !cJSON_IsObject(j)) {
         cJSON_Delete(j);
@@ -480,6 +469,10 @@ int mm_cli_parse(mm_cli *c, int argc, char **argv)
             c->no_cache = false;
         } else if (strcmp(a, "--no-cache") == 0) {
             c->no_cache = true;
+        } else if (strcmp(a, "--media-root") == 0) {
+            NEED_VALUE();
+            if (!*v || strlen(v) >= sizeof pp->media_root) return usage_error(c, "--media-root: bad path: '%s'", v);
+            snprintf(pp->media_root, sizeof pp->media_root, "%s", v);
         } else if (strcmp(a, "--save-oof") == 0) {
             NEED_VALUE();
             c->save_oof = v;

@@ -51,6 +51,12 @@ void mm_cli_report(const mm_cli *c, const mm_data_report *r, const char *what)
     if (r->files_failed)
         fprintf(stderr, "mmfuse: note: %zu files could not be used; those rows lack that modality (first: %s)\n",
                 r->files_failed, r->file_error);
+    if (r->files_outside_root)
+        fprintf(stderr, "mmfuse: note: %zu media paths lie outside --media-root and were not read (first: %s)\n",
+                r->files_outside_root, r->outside_root_error);
+    if (r->cache_damaged)
+        fprintf(stderr, "mmfuse: note: cache: %zu damaged entries recomputed (bad checksum, size, version or "
+                "value) and rewritten\n", r->cache_damaged);
     if (r->rows_no_modality)
         fprintf(stderr, "mmfuse: note: %zu rows had no modality present; late fusion gave them the class prior\n",
                 r->rows_no_modality);
