@@ -163,7 +163,10 @@ typedef struct mm_st_tensor {
 
 typedef struct mm_st_file mm_st_file;
 
-/* Reads and validates a whole file (memory-mapped when possible). */
+/* Reads and validates a whole file (memory-mapped when possible). The file
+ * must be a regular file of at most 4 GiB (the weights-file limit): a
+ * FIFO, a device, a socket or a directory is refused with MM_EIO before
+ * anything is read, a larger file with MM_EFORMAT. */
 MM_API mm_status mm_st_open(const char *path, mm_st_file **out, mm_error *err);
 /* Validates a file image in memory (copied). `name` is used in messages. */
 MM_API mm_status mm_st_open_buffer(const void *data, size_t len, const char *name,

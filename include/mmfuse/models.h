@@ -98,7 +98,9 @@ MM_API void mm_sha256_update(mm_sha256 *s, const void *data, size_t n);
 /* Writes the 32-byte digest; s must be re-initialised before reuse. */
 MM_API void mm_sha256_final(mm_sha256 *s, uint8_t out[32]);
 /* SHA-256 of a whole file as 64 lowercase hex digits plus a NUL.
- * MM_EIO naming the file when it cannot be opened or read. */
+ * MM_EIO naming the file when it cannot be opened or read, or is not a
+ * regular file (a FIFO, a device, a directory); MM_EFORMAT when it is
+ * larger than the weights-file limit (4 GiB). */
 MM_API mm_status mm_sha256_file(const char *path, char hex[65], mm_error *err);
 
 /* ---------------------------------------------------------------- download */

@@ -18,10 +18,28 @@
  *   columns) form a block of their own named after the group. Each text column is its own TF-IDF block named
  *   "text:<column>". Each image / audio column is its own block
  *   "image:<column>" / "audio:<column>" from a per-file encoder (fileenc.h);
- *   file paths are relative to the CSV's folder. A block row is *present*
+ *   file paths follow the media path policy below. A block row is *present*
  *   when the row holds any value of the block's columns (for files: a file
  *   the encoder could use); absent rows are zeros in the values and only the
  *   present flag says so.
+ *
+ * Media paths
+ *   A media cell (image, audio, video column) names a file. A relative path
+ *   is resolved against the folder of the table's CSV; an absolute path, or
+ *   one with "../", is used as written, so one's own data may live
+ *   anywhere. Every media file is opened through a guarded open: it must be
+ *   a regular file (a FIFO, device, socket or directory is refused without
+ *   blocking) no larger than its kind's limit (image 256 MiB, audio 1 GiB,
+ *   video 4 GiB), checked before a byte is read or hashed for the cache.
+ *   A service that takes CSVs from others sets mm_pipeline_params.media_root
+ *   (or mm_pipeline_set_media_root on a loaded model; CLI: --media-root
+ *   DIR): every media path, once resolved against the CSV's folder, then
+ *   has its symbolic links and "." / ".." resolved (realpath) and must lie
+ *   inside that folder (itself resolved the same way). A path outside it
+ *   is not opened: like an unreadable file, that row lacks the modality,
+ *   and the run counts it (mm_data_report.files_outside_root, first
+ *   offender in outside_root_error). The file is then opened by its
+ *   resolved path.
  *
  * Honest evaluation
  *   mm_evaluate runs stratified k-fold CV; inside each fold every fitted
@@ -154,6 +172,10 @@ typedef struct mm_pipeline_params {
     char image_config[1024];   /* image encoder parameters as JSON ("" = defaults) */
     mm_progress_fn progress;   /* may be NULL                                */
     void *progress_user;
+    char media_root[512];      /* confine every media path to this folder,
+                                  symlinks resolved ("" = no confinement; see
+                                  "Media paths" above). Not saved in model
+                                  files.                                     */
 } mm_pipeline_params;
 
 MM_API mm_pipeline_params mm_pipeline_params_default(void);
@@ -174,6 +196,12 @@ typedef struct mm_data_report {
                                    modality then absent)                     */
     size_t files_cached;        /* per-file vectors read from the cache     */
     char file_error[256];       /* the first file failure, for the message  */
+    size_t cache_damaged;       /* feature-cache entries that failed their
+                                   checks (checksum, size, version, a
+                                   non-finite value): recomputed, rewritten */
+    size_t files_outside_root;  /* media paths outside params.media_root,
+                                   not opened (also counted in files_failed) */
+    char outside_root_error[256]; /* the first of them (CSV:line: path)      */
 } mm_data_report;
 
 /* Labels of the target column: distinct non-missing values, sorted
@@ -198,6 +226,12 @@ MM_API void mm_pipeline_free(mm_pipeline *m);
 MM_API size_t mm_pipeline_n_classes(const mm_pipeline *m);
 MM_API const char *mm_pipeline_class(const mm_pipeline *m, size_t k);
 MM_API const mm_pipeline_params *mm_pipeline_get_params(const mm_pipeline *m);
+/* Confines the media paths of later mm_pipeline_predict calls to dir (see
+ * "Media paths"; NULL or "" = no confinement), e.g. on a model from
+ * mm_pipeline_load. MM_EINVAL when dir is too long, MM_EIO when it cannot
+ * be resolved or is not a directory (the setting is then unchanged). Not
+ * thread-safe against a concurrent predict on the same model. */
+MM_API mm_status mm_pipeline_set_media_root(mm_pipeline *m, const char *dir, mm_error *err);
 /* Columns of the training schema: name of column j and its role. */
 /* The name of the column the model was trained to predict. */
 MM_API const char *mm_pipeline_target(const mm_pipeline *m);

@@ -3,6 +3,7 @@
 #include "cli/options.h"
 #include "core/strdist.h"
 #include "pipeline/cache.h"
+#include "io/guard.h"
 #include "mmfuse/nn.h"
 #include "mmfuse/audio.h"
 #include "mmfuse/image.h"
@@ -185,32 +186,17 @@ static int read_settings(mm_cli *c, const char *path, const cJSON *settings)
  * command line override the file, wherever they stand. */
 static int read_config(mm_cli *c, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "mmfuse: cannot open config %s: %s\n", path, strerror(errno));
-        return MM_EXIT_IO;
+    /* a regular file of at most MM_GUARD_MAX_CONFIG bytes: a FIFO or a
+     * directory is refused at once instead of blocking */
+    char *buf;
+    size_t len;
+    mm_error err = {0};
+    mm_status st = mm_guard_read_all(path, MM_GUARD_CONFIG, 0, &buf, &len, &err);
+    if (st) {
+        mm_error_prefix(&err, "config");
+        return mm_cli_fail(st, &err);
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            if (cap > (64u << 20)) break;
-            char *nb = realloc(buf, cap);
-            if (!nb) break;
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0) break;
-    }
-    fclose(f);
-    if (!buf) {
-        fprintf(stderr, "mmfuse: cannot read config %s\n", path);
-        return MM_EXIT_IO;
-    }
-    buf[len] = '\0';
-    cJSON *j = cJSON_Parse(buf);
+    cJSON *j = cJSON_ParseWithLength(buf, len);
     free(buf);
     if (!j || !cJSON_IsObject(j)) {
         cJSON_Delete(j);
@@ -417,6 +403,10 @@ static int apply_option(mm_cli *c, const mm_opt *o, const char *v)
         c->no_cache = false;
         return 0;
     case MM_OPT_NO_CACHE: c->no_cache = true; return 0;
+    case MM_OPT_MEDIA_ROOT:
+        if (!*v || strlen(v) >= sizeof pp->media_root) return usage_error(c, "--media-root: bad path: '%s'", v);
+        snprintf(pp->media_root, sizeof pp->media_root, "%s", v);
+        return 0;
     case MM_OPT_SAVE_OOF: c->save_oof = v; return 0;
     case MM_OPT_REPORT: c->report = v; return 0;
     case MM_OPT_MISSING:

@@ -112,6 +112,8 @@ static const mm_opt options[] = {
     {MM_OPT_CACHE_DIR, "--cache-dir", NULL, "DIR", CSV, S_INPUT,
      "where per-file features are cached (default $MMFUSE_CACHE_DIR, else\n$XDG_CACHE_HOME/mmfuse/features or ~/.cache/mmfuse/features)"},
     {MM_OPT_NO_CACHE, "--no-cache", NULL, NULL, CSV, S_INPUT, "neither read nor write the feature cache"},
+    {MM_OPT_MEDIA_ROOT, "--media-root", NULL, "DIR", CSV, S_INPUT,
+     "read media files only inside DIR (after resolving symlinks and ..); a\npath outside is an unusable file for that row, counted in the notes.\nWithout it, relative paths are read from the CSV's folder and absolute\nor ../ paths as they are"},
     {MM_OPT_QUIET, "--quiet", "-q", NULL, ALL, S_INPUT, "no progress bar or notes on stderr"},
     {MM_OPT_NO_PROGRESS, "--no-progress", NULL, NULL, CSV, S_INPUT, "no progress bar (notes stay)"},
     /* output */

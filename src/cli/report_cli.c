@@ -27,6 +27,12 @@ size_t mm_cli_notes(const mm_data_report *r, const char *what, mm_cli_note *note
         NOTE("%zu numeric cells were not numbers and were treated as missing", r->numeric_unparsable);
     if (r->files_failed)
         NOTE("%zu files could not be used; those rows lack that modality (first: %s)", r->files_failed, r->file_error);
+    if (r->files_outside_root)
+        NOTE("%zu media paths lie outside --media-root and were not read (first: %s)", r->files_outside_root,
+             r->outside_root_error);
+    if (r->cache_damaged)
+        NOTE("cache: %zu damaged entries recomputed (bad checksum, size, version or value) and rewritten",
+             r->cache_damaged);
     if (r->rows_no_modality)
         NOTE("%zu rows had no modality present; late fusion gave them the class prior", r->rows_no_modality);
 #undef NOTE

@@ -304,6 +304,9 @@ mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_tabl
     r->report.files_failed = all_rep.files_failed;
     r->report.files_cached = all_rep.files_cached;
     memcpy(r->report.file_error, all_rep.file_error, sizeof r->report.file_error);
+    r->report.cache_damaged = all_rep.cache_damaged;
+    r->report.files_outside_root = all_rep.files_outside_root;
+    memcpy(r->report.outside_root_error, all_rep.outside_root_error, sizeof r->report.outside_root_error);
     for (size_t f = 0; f < p->n_folds && !st; f++) {
         if (p->pipeline.progress &&
             !p->pipeline.progress("cross-validation", f, p->n_folds, p->pipeline.progress_user)) {

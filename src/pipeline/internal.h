@@ -99,6 +99,8 @@ typedef struct mm_file_opts {
     int n_threads;
     mm_progress_fn progress;
     void *progress_user;
+    const char *media_root; /* resolved (mm_file_media_root); NULL = paths
+                               are not confined                          */
 } mm_file_opts;
 
 typedef struct mm_file_col {
@@ -109,6 +111,10 @@ typedef struct mm_file_col {
                               computed once and shared by the folds           */
 } mm_file_col;
 
+/* Resolves a media root folder (symlinks, "." and "..") into buf, for
+ * mm_file_opts.media_root. MM_EIO when it does not exist or is not a
+ * folder, MM_EINVAL when too long. */
+mm_status mm_file_media_root(const char *dir, char *buf, size_t size, mm_error *err);
 /* Encodes the files of rows of column into a dense block (see enc_file.c). */
 mm_status mm_file_block(const mm_file_encoder *e, const char *column, mm_role role, const mm_table *t,
                         const size_t *rows, size_t n, const mm_file_opts *o, mm_block *out,

@@ -31,6 +31,7 @@
  * that every array has exactly the size the header implies, before any
  * object is built from it. */
 #include "pipeline/internal.h"
+#include "io/guard.h"
 
 #include "mmfuse/decomp.h"
 
@@ -743,7 +744,7 @@ mm_status mm_pipeline_load(const char *path, mm_pipeline **out, mm_error *err)
 {
     *out = NULL;
     mm_st_file *f;
-    mm_status st = mm_st_open(path, &f, err);
+    mm_status st = mm_st_open_kind(path, MM_GUARD_MODEL, &f, err);
     if (st) return st;
     loader L = {f, path, err};
     const char *format = mm_st_meta(f, "format"), *header = mm_st_meta(f, "mmfuse.header");

@@ -73,6 +73,22 @@ void mm_pipeline_free(mm_pipeline *m)
 size_t mm_pipeline_n_classes(const mm_pipeline *m) { return m->n_classes; }
 const char *mm_pipeline_class(const mm_pipeline *m, size_t k) { return k < m->n_classes ? m->classes[k] : NULL; }
 const mm_pipeline_params *mm_pipeline_get_params(const mm_pipeline *m) { return &m->params; }
+
+mm_status mm_pipeline_set_media_root(mm_pipeline *m, const char *dir, mm_error *err)
+{
+    if (!m) return mm_error_set(err, MM_EINVAL, "mm_pipeline_set_media_root: NULL model");
+    if (!dir || !*dir) {
+        m->params.media_root[0] = '\0';
+        return MM_OK;
+    }
+    if (strlen(dir) >= sizeof m->params.media_root)
+        return mm_error_set(err, MM_EINVAL, "media root '%.200s...': path too long", dir);
+    char real[4096];
+    mm_status st = mm_file_media_root(dir, real, sizeof real, err);
+    if (st) return st;
+    snprintf(m->params.media_root, sizeof m->params.media_root, "%s", dir);
+    return MM_OK;
+}
 size_t mm_pipeline_n_columns(const mm_pipeline *m) { return m->n_cols; }
 
 const char *mm_fusion_name(mm_fusion f)
@@ -202,10 +218,16 @@ static void table_dir(const mm_table *t, char *buf, size_t size)
 static mm_status file_blocks(const mm_pipeline *m, const mm_table *t, const size_t *rows, size_t n,
                              mm_block *blocks, mm_data_report *rep, mm_error *err)
 {
-    char dir[4096];
+    char dir[4096], root[4096];
     table_dir(t, dir, sizeof dir);
     mm_file_opts o = {dir, m->params.cache_dir[0] ? m->params.cache_dir : NULL, m->params.n_threads,
-                      m->params.progress, m->params.progress_user};
+                      m->params.progress, m->params.progress_user, NULL};
+    if (m->n_file && m->params.media_root[0]) {
+        /* resolved once per call: a root that moved since is noticed */
+        mm_status rst = mm_file_media_root(m->params.media_root, root, sizeof root, err);
+        if (rst) return rst;
+        o.media_root = root;
+    }
     for (size_t j = 0; j < m->n_file; j++) {
         const mm_file_col *f = &m->files[j];
         mm_block *b = &blocks[j];
