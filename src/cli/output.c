@@ -148,7 +148,8 @@ int mm_cli_close_stdout(int rc)
         bad = true;
     }
     if (!bad) return rc;
+    if (rc) return rc; /* the command has reported its own failure */
     if (e) fprintf(stderr, "mmfuse: cannot write the results to standard output: %s\n", strerror(e));
     else fprintf(stderr, "mmfuse: cannot write the results to standard output (write error)\n");
-    return rc ? rc : MM_EXIT_IO;
+    return MM_EXIT_IO;
 }
