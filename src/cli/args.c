@@ -106,8 +106,19 @@ void mm_cli_usage(FILE *f, const char *command)
                 "\n"
                 "`mmfuse COMMAND --help` lists a command's options.\n"
                 "\n"
+                "outputs (-o, --save-oof, --save-config, the .npy sidecar, models pull):\n"
+                "  written to NAME.tmp.<pid> next to the file and renamed into place when\n"
+                "  complete, so a failed or interrupted run (Ctrl-C, SIGTERM) leaves the old\n"
+                "  file as it was and no temporary file; a replaced file keeps its permission\n"
+                "  bits. An output must be a regular file or a new name: a symbolic link is\n"
+                "  followed to the regular file it names (the link stays); devices, FIFOs,\n"
+                "  sockets, directories, dangling links and any input of the command (the\n"
+                "  same file as DATA.csv, MODEL.mmf or --config) are refused before any work.\n"
+                "\n"
                 "exit codes: 0 ok, 1 internal error, 2 usage error, 3 bad data or model\n"
-                "file, 4 file cannot be read or written, 5 unsupported\n",
+                "file, 4 file cannot be read or written (also: an output refused as above,\n"
+                "standard output cannot be written), 5 unsupported; killed by SIGINT or\n"
+                "SIGTERM: that signal's status\n",
                 MM_VERSION_STRING);
         return;
     }

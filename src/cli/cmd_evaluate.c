@@ -2,6 +2,8 @@
  * alone vs early vs late fusion, by stratified cross-validation. */
 #include "cli/cli.h"
 
+#include "io/atomic.h"
+
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,31 +139,26 @@ static void print_json(const mm_eval_params *p, const mm_schema *s, const mm_eva
 }
 
 /* Out-of-fold probabilities: one line per (row, model). Rows are numbered
- * among the evaluated rows (those with a target), in file order. */
-static int write_oof(const mm_cli *c, const mm_eval_result *r)
+ * among the evaluated rows (those with a target), in file order. Written
+ * into the output reserved before the evaluation; committed only whole. */
+static int write_oof(mm_io_atomic *f, const mm_eval_result *r)
 {
-    FILE *f = fopen(c->save_oof, "wb");
-    if (!f) {
-        fprintf(stderr, "mmfuse: cannot write %s\n", c->save_oof);
-        return MM_EXIT_IO;
-    }
-    fprintf(f, "row,model,true,pred");
-    for (size_t k = 0; k < r->n_classes; k++) fprintf(f, ",proba_%zu", k);
-    fprintf(f, "\n");
-    for (size_t m = 0; m < r->n_results; m++) {
+    mm_error err = {0};
+    mm_status st = mm_io_atomic_printf(f, &err, "row,model,true,pred");
+    for (size_t k = 0; k < r->n_classes && !st; k++) st = mm_io_atomic_printf(f, &err, ",proba_%zu", k);
+    if (!st) st = mm_io_atomic_printf(f, &err, "\n");
+    for (size_t m = 0; m < r->n_results && !st; m++) {
         const mm_eval_row *row = &r->results[m];
         const char *key = strcmp(row->kind, "single") == 0 ? r->block_names[m] : row->kind;
-        for (size_t i = 0; i < r->n_rows; i++) {
-            fprintf(f, "%zu,%s,%d,%d", i, key, r->y[i], row->oof_pred[i]);
-            for (size_t k = 0; k < r->n_classes; k++) fprintf(f, ",%.17g", row->oof_proba[i * r->n_classes + k]);
-            fprintf(f, "\n");
+        for (size_t i = 0; i < r->n_rows && !st; i++) {
+            st = mm_io_atomic_printf(f, &err, "%zu,%s,%d,%d", i, key, r->y[i], row->oof_pred[i]);
+            for (size_t k = 0; k < r->n_classes && !st; k++)
+                st = mm_io_atomic_printf(f, &err, ",%.17g", row->oof_proba[i * r->n_classes + k]);
+            if (!st) st = mm_io_atomic_printf(f, &err, "\n");
         }
     }
-    if (fclose(f) != 0) {
-        fprintf(stderr, "mmfuse: cannot write %s\n", c->save_oof);
-        return MM_EXIT_IO;
-    }
-    return 0;
+    if (!st) st = mm_io_atomic_commit(f, &err);
+    return st ? mm_cli_fail(st, &err) : 0;
 }
 
 int mm_cmd_evaluate(mm_cli *c)
@@ -174,12 +171,18 @@ int mm_cmd_evaluate(mm_cli *c)
         fprintf(stderr, "mmfuse evaluate: --target COL is required (the column to predict)\n");
         return MM_EXIT_USAGE;
     }
+    /* --save-oof is reserved first: an unwritable path fails before the work */
+    mm_io_atomic oof = {.fd = -1, .slot = -1};
+    mm_error oerr = {0};
+    mm_status ost = c->save_oof ? mm_io_atomic_open(&oof, c->save_oof, &oerr) : MM_OK;
+    if (ost) return mm_cli_fail(ost, &oerr);
     mm_table *t = NULL;
     mm_schema *s = NULL;
     int rc = mm_cli_read_table(c, c->positional[0], &t);
     if (!rc) rc = mm_cli_schema(c, t, &s);
     if (!rc) rc = mm_cli_write_config(c, s);
     if (rc) {
+        mm_io_atomic_abort(&oof);
         mm_schema_free(s);
         mm_table_free(t);
         return rc;
@@ -196,7 +199,7 @@ int mm_cmd_evaluate(mm_cli *c)
         rc = mm_cli_fail(st, &err);
     } else {
         mm_cli_report(c, &r.report, "evaluation");
-        if (c->save_oof) rc = write_oof(c, &r);
+        if (c->save_oof) rc = write_oof(&oof, &r);
         if (!rc && c->json) {
             print_json(&c->eval, s, &r);
         } else if (!rc) {
@@ -206,6 +209,7 @@ int mm_cmd_evaluate(mm_cli *c)
         }
         mm_eval_result_free(&r);
     }
+    mm_io_atomic_abort(&oof); /* nothing left to do after a commit */
     mm_schema_free(s);
     mm_table_free(t);
     return rc;

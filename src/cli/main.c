@@ -1,9 +1,11 @@
 /* mmfuse: command-line entry point. */
 #include "cli/cli.h"
 
+#include "io/atomic.h"
+
 #include <string.h>
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         mm_cli_usage(argc < 2 ? stderr : stdout, argc > 2 ? argv[2] : NULL);
@@ -25,6 +27,7 @@ int main(int argc, char **argv)
         memset(&c, 0, sizeof c);
         c.command = commands[i].name;
         int rc = mm_cli_parse(&c, argc - 2, argv + 2);
+        if (rc == 0) rc = mm_cli_check_command_outputs(&c);
         if (rc == 0) {
             int nt = mm_threads_resolve(c.eval.pipeline.n_threads);
             mm_blas_set_threads(nt);
@@ -38,4 +41,11 @@ int main(int argc, char **argv)
     fprintf(stderr, "mmfuse: unknown command '%s'\n\n", argv[1]);
     mm_cli_usage(stderr, NULL);
     return MM_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    /* an interrupted run removes its temporary output files */
+    mm_io_atomic_install_signal_cleanup();
+    return mm_cli_close_stdout(run(argc, argv));
 }
