@@ -115,7 +115,12 @@ MM_API const char *mm_table_source(const mm_table *t);
 MM_API mm_status mm_npy_write_f32(const char *path, const float *data, size_t rows, size_t cols,
                                   mm_error *err);
 
-/* Writes `text` to `path` atomically (temporary file + rename). */
+/* Writes `text` to `path` atomically (temporary file + fsync + rename; a
+ * replaced file keeps its permission bits). `path` must be a regular file or
+ * a new name: a symbolic link is followed to the regular file it names, and
+ * a directory, device, FIFO, socket or dangling link is refused with MM_EIO
+ * before anything is written. The npy and safetensors writers below follow
+ * the same rules. */
 MM_API mm_status mm_write_file_atomic(const char *path, const void *data, size_t len,
                                       mm_error *err);
 

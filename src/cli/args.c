@@ -36,10 +36,10 @@ void mm_cli_usage(FILE *f, const char *command)
                "  completion bash   print a bash completion script\n"
                "  man       print the manual page (roff: `mmfuse man | man -l -`)\n"
                "\n"
-               "`mmfuse COMMAND --help` lists a command's options.\n"
                "\n"
-               "exit codes: 0 ok, 1 internal error, 2 usage error, 3 bad data or model\n"
-               "file, 4 file cannot be read or written, 5 unsupported\n");
+               "`mmfuse COMMAND --help` lists a command's options.\n"
+               "\n%s",
+            mm_cli_help_footer);
 }
 
 int mm_cli_exit_code(mm_status st)

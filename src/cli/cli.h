@@ -96,6 +96,23 @@ struct cJSON *mm_cli_json_metrics(const int32_t *y, const int32_t *pred, const d
 /* --report: the HTML report of an evaluation (pairs: analyze's). */
 int mm_cli_write_report(const mm_cli *c, const mm_schema *s, const mm_eval_result *r, const mm_report_pair *pairs,
                         size_t n_pairs, const char *what);
+/* Output paths (src/cli/output.c). Every path a command writes is checked
+ * before any work: a regular file or a new name (symbolic links followed),
+ * not one of the command's inputs (positional files, --config; same inode),
+ * and no two outputs the same file. Prints the reason and returns
+ * MM_EXIT_IO, or 0. */
+int mm_cli_check_outputs(const mm_cli *c, const char *const *outputs, size_t n_out);
+/* The same for the outputs of c->command (-o, the .npy sidecar, --save-oof,
+ * --save-config). */
+int mm_cli_check_command_outputs(const mm_cli *c);
+/* FEATURES.npy -> FEATURES.json (PATH.json when PATH has no .npy); malloc'ed. */
+char *mm_cli_sidecar_path(const char *npy);
+/* Replaces the first mention of a temporary file's name in err's message
+ * with the name the user gave. */
+void mm_cli_error_rename(mm_error *err, const char *tmp, const char *path);
+/* Flushes and closes stdout; on a write error prints it and returns
+ * MM_EXIT_IO when rc was 0, else rc. */
+int mm_cli_close_stdout(int rc);
 
 int mm_cmd_evaluate(mm_cli *c);
 int mm_cmd_train(mm_cli *c);

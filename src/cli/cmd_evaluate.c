@@ -2,6 +2,8 @@
  * alone vs early vs late fusion, by stratified cross-validation. */
 #include "cli/cli.h"
 
+#include "io/atomic.h"
+
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,8 +143,9 @@ static void print_json(const mm_eval_params *p, const mm_schema *s, const mm_eva
  * of every CSV mmfuse writes: `row` is the 1-based data-row number in the
  * input file (the first line after the header is row 1; rows without a
  * target are absent), classes are written by name, and the probability
- * columns are proba_<class>. */
-static int write_oof(const mm_cli *c, const mm_table *t, const mm_schema *s, const mm_eval_result *r)
+ * columns are proba_<class>. Written into the output reserved before the
+ * evaluation; committed only whole. */
+static int write_oof(mm_io_atomic *f, const mm_table *t, const mm_schema *s, const mm_eval_result *r)
 {
     char **cls = NULL;
     size_t ncls = 0;
@@ -151,38 +154,29 @@ static int write_oof(const mm_cli *c, const mm_table *t, const mm_schema *s, con
     mm_error err = {0};
     mm_status st = file_row ? mm_target_encode(t, (size_t)s->target_col, &cls, &ncls, &y_all, &err)
                             : mm_error_set(&err, MM_ENOMEM, "out of memory");
-    if (st) {
-        free(file_row);
-        return mm_cli_fail(st, &err);
+    if (!st) {
+        for (size_t i = 0, k = 0; i < mm_table_rows(t) && k < r->n_rows; i++)
+            if (y_all[i] >= 0) file_row[k++] = i + 1;
+        mm_classes_free(cls, ncls);
+        free(y_all);
+        st = mm_io_atomic_printf(f, &err, "row,model,true,pred");
     }
-    for (size_t i = 0, k = 0; i < mm_table_rows(t) && k < r->n_rows; i++)
-        if (y_all[i] >= 0) file_row[k++] = i + 1;
-    mm_classes_free(cls, ncls);
-    free(y_all);
-    FILE *f = fopen(c->save_oof, "wb");
-    if (!f) {
-        fprintf(stderr, "mmfuse: cannot write %s\n", c->save_oof);
-        free(file_row);
-        return MM_EXIT_IO;
-    }
-    fprintf(f, "row,model,true,pred");
-    for (size_t k = 0; k < r->n_classes; k++) fprintf(f, ",proba_%s", r->classes[k]);
-    fprintf(f, "\n");
-    for (size_t m = 0; m < r->n_results; m++) {
+    for (size_t k = 0; k < r->n_classes && !st; k++) st = mm_io_atomic_printf(f, &err, ",proba_%s", r->classes[k]);
+    if (!st) st = mm_io_atomic_printf(f, &err, "\n");
+    for (size_t m = 0; m < r->n_results && !st; m++) {
         const mm_eval_row *row = &r->results[m];
         const char *key = strcmp(row->kind, "single") == 0 ? r->block_names[m] : row->kind;
-        for (size_t i = 0; i < r->n_rows; i++) {
-            fprintf(f, "%zu,%s,%s,%s", file_row[i], key, r->classes[r->y[i]], r->classes[row->oof_pred[i]]);
-            for (size_t k = 0; k < r->n_classes; k++) fprintf(f, ",%.17g", row->oof_proba[i * r->n_classes + k]);
-            fprintf(f, "\n");
+        for (size_t i = 0; i < r->n_rows && !st; i++) {
+            st = mm_io_atomic_printf(f, &err, "%zu,%s,%s,%s", file_row[i], key, r->classes[r->y[i]],
+                                     r->classes[row->oof_pred[i]]);
+            for (size_t k = 0; k < r->n_classes && !st; k++)
+                st = mm_io_atomic_printf(f, &err, ",%.17g", row->oof_proba[i * r->n_classes + k]);
+            if (!st) st = mm_io_atomic_printf(f, &err, "\n");
         }
     }
     free(file_row);
-    if (fclose(f) != 0) {
-        fprintf(stderr, "mmfuse: cannot write %s\n", c->save_oof);
-        return MM_EXIT_IO;
-    }
-    return 0;
+    if (!st) st = mm_io_atomic_commit(f, &err);
+    return st ? mm_cli_fail(st, &err) : 0;
 }
 
 int mm_cmd_evaluate(mm_cli *c)
@@ -195,12 +189,18 @@ int mm_cmd_evaluate(mm_cli *c)
         fprintf(stderr, "mmfuse evaluate: --target COL is required (the column to predict)\n");
         return MM_EXIT_USAGE;
     }
+    /* --save-oof is reserved first: an unwritable path fails before the work */
+    mm_io_atomic oof = {.fd = -1, .slot = -1};
+    mm_error oerr = {0};
+    mm_status ost = c->save_oof ? mm_io_atomic_open(&oof, c->save_oof, &oerr) : MM_OK;
+    if (ost) return mm_cli_fail(ost, &oerr);
     mm_table *t = NULL;
     mm_schema *s = NULL;
     int rc = mm_cli_read_table(c, c->positional[0], &t);
     if (!rc) rc = mm_cli_schema(c, t, &s);
     if (!rc) rc = mm_cli_write_config(c, s);
     if (rc) {
+        mm_io_atomic_abort(&oof);
         mm_schema_free(s);
         mm_table_free(t);
         return rc;
@@ -217,7 +217,7 @@ int mm_cmd_evaluate(mm_cli *c)
         rc = mm_cli_fail(st, &err);
     } else {
         mm_cli_report(c, &r.report, "evaluation");
-        if (c->save_oof) rc = write_oof(c, t, s, &r);
+        if (c->save_oof) rc = write_oof(&oof, t, s, &r);
         if (!rc) rc = mm_cli_write_report(c, s, &r, NULL, 0, "evaluation");
         if (!rc && c->json) {
             print_json(&c->eval, s, &r);
@@ -228,6 +228,7 @@ int mm_cmd_evaluate(mm_cli *c)
         }
         mm_eval_result_free(&r);
     }
+    mm_io_atomic_abort(&oof); /* nothing left to do after a commit */
     mm_schema_free(s);
     mm_table_free(t);
     return rc;

@@ -1,6 +1,8 @@
 /* mmfuse train / predict / inspect: one model file in, predictions out. */
 #include "cli/cli.h"
 
+#include "io/atomic.h"
+
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,13 @@ int mm_cmd_train(mm_cli *c)
     mm_pipeline_params p = c->eval.pipeline;
     int rc = parse_fusion(c->fusion, &p);
     if (rc) return rc;
+    /* The model file is reserved before the work, so that an unwritable
+     * destination fails now; the model is saved over the reserved temporary
+     * file and renamed into place at the end (see io/atomic.h). */
+    mm_io_atomic out;
+    mm_error oerr = {0};
+    mm_status ost = mm_io_atomic_open(&out, c->output, &oerr);
+    if (ost) return mm_cli_fail(ost, &oerr);
     mm_table *t = NULL;
     mm_schema *s = NULL;
     rc = mm_cli_read_table(c, c->positional[0], &t);
@@ -53,7 +62,9 @@ int mm_cmd_train(mm_cli *c)
     if (!rc && st) rc = mm_cli_fail(st, &err);
     if (!rc) {
         mm_cli_report(c, &rep, "training");
-        st = mm_pipeline_save(m, c->output, &err);
+        st = mm_pipeline_save(m, out.tmp, &err);
+        if (st) mm_cli_error_rename(&err, out.tmp, c->output);
+        if (!st) st = mm_io_atomic_commit(&out, &err);
         if (st) rc = mm_cli_fail(st, &err);
     }
     if (!rc && !c->quiet) {
@@ -62,6 +73,7 @@ int mm_cmd_train(mm_cli *c)
         free(d);
         fprintf(stderr, "mmfuse: wrote %s\n", c->output);
     }
+    mm_io_atomic_abort(&out); /* removes the reserved file unless committed */
     mm_pipeline_free(m);
     mm_schema_free(s);
     mm_table_free(t);

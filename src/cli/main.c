@@ -3,10 +3,12 @@
 #include "cli/options.h"
 #include "core/strdist.h"
 
+#include "io/atomic.h"
+
 #include <string.h>
 #include <sys/stat.h>
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         mm_cli_usage(argc < 2 ? stderr : stdout, argc > 2 ? argv[2] : NULL);
@@ -42,6 +44,7 @@ int main(int argc, char **argv)
         memset(&c, 0, sizeof c);
         c.command = commands[i].name;
         int rc = mm_cli_parse(&c, argc - 2, argv + 2);
+        if (rc == 0) rc = mm_cli_check_command_outputs(&c);
         if (rc == 0) {
             int nt = mm_threads_resolve(c.eval.pipeline.n_threads);
             mm_blas_set_threads(nt);
@@ -65,4 +68,11 @@ int main(int argc, char **argv)
     if (near >= 0) fprintf(stderr, "mmfuse: unknown command '%s'; did you mean %s? (see `mmfuse --help`)\n", argv[1], names[near]);
     else fprintf(stderr, "mmfuse: unknown command '%s' (see `mmfuse --help`)\n", argv[1]);
     return MM_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    /* an interrupted run removes its temporary output files */
+    mm_io_atomic_install_signal_cleanup();
+    return mm_cli_close_stdout(run(argc, argv));
 }

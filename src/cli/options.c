@@ -30,6 +30,22 @@ static const char *const section_footer[S_COUNT] = {
                 "schema is printed, so you can copy it into a pipeline file.",
 };
 
+const char mm_cli_help_footer[] =
+    "outputs (-o, --save-oof, --save-config, --report, the .npy sidecar, models\n"
+    "pull): written to NAME.tmp.<pid> next to the file and renamed into place\n"
+    "when complete, so a failed or interrupted run (Ctrl-C, SIGTERM) leaves the\n"
+    "old file as it was and no temporary file; a replaced file keeps its\n"
+    "permission bits. An output must be a regular file or a new name:\n"
+    "a symbolic link is followed to the regular file it names (the link stays);\n"
+    "devices, FIFOs, sockets, directories, dangling links and any input of the\n"
+    "command (the same file as DATA.csv, MODEL.mmf or --config) are refused\n"
+    "before any work.\n"
+    "\n"
+    "exit codes: 0 ok, 1 internal error, 2 usage error, 3 bad data or model\n"
+    "file, 4 file cannot be read or written (also: an output refused as above,\n"
+    "standard output cannot be written), 5 unsupported; killed by SIGINT or\n"
+    "SIGTERM: that signal's status\n";
+
 static const mm_opt options[] = {
     {MM_OPT_HELP, "--help", "-h", NULL, ALL, S_OUTPUT, "this help"},
     /* column roles */
@@ -284,8 +300,7 @@ void mm_cli_command_help(FILE *f, const mm_cmd_spec *cmd)
         }
         if (any && section_footer[s]) fprintf(f, "%s\n", section_footer[s]);
     }
-    fprintf(f, "\nexit codes: 0 ok, 1 internal error, 2 usage error, 3 bad data or model\n"
-               "file, 4 file cannot be read or written, 5 unsupported\n");
+    fprintf(f, "\n%s", mm_cli_help_footer);
 }
 
 void mm_cli_commands_help(FILE *f)

@@ -87,6 +87,9 @@ const mm_opt *mm_cli_options(size_t *n);
  * pipeline file stores them; roles, inputs and outputs are not settings. */
 bool mm_cli_option_is_setting(const mm_opt *o);
 
+/* The outputs and exit-codes paragraphs that end every help page. */
+extern const char mm_cli_help_footer[];
+
 /* Each command's --help, generated from the table. */
 void mm_cli_command_help(FILE *f, const mm_cmd_spec *cmd);
 /* `mmfuse completion bash`: a bash completion script for every command. */
