@@ -7,10 +7,7 @@
 
 #include <math.h>
 
-/* strtod of a whole cell (surrounding blanks allowed); false for text,
- * empty, NaN and infinities. Locale-independent as long as the process
- * keeps the "C" numeric locale (mmfuse never calls setlocale). */
-bool mm_parse_number(const char *s, double *out);
+/* Numbers in cells follow one grammar: mm_parse_number (mmfuse/io.h). */
 
 /* ------------------------------------------------------------ numbers */
 

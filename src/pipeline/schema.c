@@ -3,7 +3,7 @@
  * Inference looks at the non-missing cells of a column:
  *   - no value at all                               -> ignore
  *   - >= 90% of values end in an image/audio/video file extension -> that modality
- *   - >= 90% parse as finite numbers                -> numeric, or id when the
+ *   - >= 90% are numbers (mm_parse_number, io.h)    -> numeric, or id when the
  *     values are distinct integers and the name looks like an identifier
  *   - strings that are (nearly) all distinct, single words, and the name
  *     looks like an identifier or the values mix letters and digits -> id
@@ -33,20 +33,6 @@ int mm_role_parse(const char *name)
     for (size_t i = 0; i < sizeof role_names / sizeof role_names[0]; i++)
         if (strcmp(name, role_names[i]) == 0) return (int)i;
     return -1;
-}
-
-bool mm_parse_number(const char *s, double *out)
-{
-    while (*s == ' ' || *s == '\t') s++;
-    if (!*s) return false;
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s) return false;
-    while (*end == ' ' || *end == '\t') end++;
-    if (*end) return false;
-    if (!isfinite(v)) return false;
-    *out = v;
-    return true;
 }
 
 static bool ends_with_ext(const char *s, size_t len, const char *const *exts)
