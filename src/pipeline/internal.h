@@ -191,6 +191,12 @@ mm_status mm_pl_inner_oof(const mm_pipeline *outer, const mm_schema *s, const mm
  * probabilities of the rows (m's blocks and classes already set). */
 mm_status mm_pl_fit_late(mm_pipeline *m, const mm_schema *s, const mm_table *t, const size_t *rows,
                          const int32_t *y, size_t n, bool weighted, bool stacked, mm_error *err);
+/* Checks the user's late-fusion weights (params.late_weights unless
+ * "auto") against the blocks that schema s will give, before any data is
+ * encoded: each entry BLOCK=W names a block and W is a number in
+ * [0, 1e12]; the weights (unnamed blocks weigh 1) must not all be 0.
+ * MM_EINVAL naming the setting otherwise. */
+mm_status mm_pl_check_late_weights(const mm_pipeline_params *p, const mm_schema *s, mm_error *err);
 /* Resolves the missing strategy of a block from params. */
 mm_missing mm_pl_missing_for(const mm_pipeline_params *p, const char *block);
 

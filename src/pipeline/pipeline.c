@@ -561,7 +561,10 @@ mm_status mm_pipeline_fit(const mm_pipeline_params *p, const mm_schema *s, const
     int32_t *y_all = NULL, *y = NULL;
     size_t *train = NULL, n = 0;
     mm_block *blocks = NULL;
-    mm_status st = fit_labels(m, s, t, &y_all, err);
+    /* settings that can be checked against the schema alone fail before
+       any data is encoded */
+    mm_status st = p->fusion == MM_FUSION_LATE_WEIGHTED ? mm_pl_check_late_weights(p, s, err) : MM_OK;
+    if (!st) st = fit_labels(m, s, t, &y_all, err);
     if (!st) st = training_rows(t, y_all, rows, n_rows, &train, &n, err);
     if (!st) {
         rep.rows_total = rows ? n_rows : mm_table_rows(t);
