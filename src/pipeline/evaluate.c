@@ -282,6 +282,7 @@ mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_tabl
         mm_error_prefix(err, "cross-validation on target '%s'", target);
         goto done;
     }
+    if (small) mm_target_note_small_class(&r->report, r->y, r->n_rows, r->classes, r->n_classes, p->n_folds, false);
     /* numeric cells are parsed once for every fold */
     st = mm_num_cache_build(t, s, &nc, err);
     if (st) goto done;

@@ -9,6 +9,34 @@
 
 /* Numbers in cells follow one grammar: mm_parse_number (mmfuse/io.h). */
 
+/* ------------------------------------------------------------ target */
+
+/* What a target column looks like. The one rule (a later task setting may
+ * route a continuous target to regression instead of refusing it):
+ *     continuous = numeric && (!integral || distinct > MM_TARGET_MAX_INT_CLASSES)
+ * where numeric = every present value is a number (mm_parse_number) and
+ * integral = every such value is a whole number ("3.0" is one). Anything
+ * else (text labels, a few integer codes) is a set of class labels. */
+enum { MM_TARGET_MAX_INT_CLASSES = 30 };
+
+typedef struct mm_target_info {
+    size_t present;  /* cells with a value                                 */
+    bool numeric;    /* every present value is a number                    */
+    bool integral;   /* numeric and every value a whole number             */
+    size_t distinct; /* distinct numeric values (0 when not numeric)       */
+    bool continuous; /* the rule above                                     */
+} mm_target_info;
+
+mm_status mm_target_inspect(const mm_table *t, size_t col, mm_target_info *info, mm_error *err);
+/* Classification's use of the rule: MM_EFORMAT naming the column, the rule
+ * and --task when column `col` looks continuous; MM_OK otherwise. */
+mm_status mm_target_require_classes(const mm_table *t, size_t col, mm_error *err);
+/* Fills rep's small-class fields when a class of labels y[0..n) (classes
+ * 0..K-1) has fewer than `folds` members: the warning StratifiedKFold
+ * gives. `inner`: the folds are late fusion's inner CV. */
+void mm_target_note_small_class(mm_data_report *rep, const int32_t *y, size_t n, char *const *classes,
+                                size_t K, size_t folds, bool inner);
+
 /* ------------------------------------------------------------ numbers */
 
 /* Numeric cells parsed once per table (strtod dominates otherwise, since

@@ -580,6 +580,11 @@ mm_status mm_pipeline_fit(const mm_pipeline_params *p, const mm_schema *s, const
             m->prior[y[i]] += 1.0 / (double)n;
         }
         m->n_train = n;
+        /* late fusion that learns weights or a stacker splits these rows
+           into inner folds */
+        bool inner_cv = p->fusion == MM_FUSION_LATE_STACKED ||
+                        (p->fusion == MM_FUSION_LATE_WEIGHTED && strcmp(p->late_weights, "auto") == 0);
+        if (inner_cv) mm_target_note_small_class(&rep, y, n, m->classes, m->n_classes, p->inner_folds, true);
         if (p->fusion == MM_FUSION_SINGLE && p->single[0] == '\0')
             st = mm_error_set(err, MM_EINVAL, "single-block fusion needs a block name");
     }
