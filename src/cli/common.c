@@ -60,6 +60,16 @@ void mm_cli_report(const mm_cli *c, const mm_data_report *r, const char *what)
     if (r->rows_no_modality)
         fprintf(stderr, "mmfuse: note: %zu rows had no modality present; late fusion gave them the class prior\n",
                 r->rows_no_modality);
+    if (r->small_class_count) {
+        fprintf(stderr,
+                "mmfuse: warning: the least populated class in the target, '%s', has only %zu member%s, which is "
+                "less than n_splits=%zu (%s)",
+                r->small_class, r->small_class_count, r->small_class_count == 1 ? "" : "s", r->small_class_folds,
+                r->small_class_inner ? "--inner-folds, the inner cross-validation of late fusion" : "--folds");
+        if (r->small_classes > 1)
+            fprintf(stderr, "; %zu classes have fewer than %zu members", r->small_classes, r->small_class_folds);
+        fprintf(stderr, "\n");
+    }
 }
 
 int mm_cli_write_config(const mm_cli *c, const mm_schema *s)
