@@ -4,22 +4,24 @@
  * own model files (.mmf).
  *
  * CSV (RFC 4180 with the usual extensions)
- *   - fields separated by a delimiter (default ','), records by LF or CRLF
- *     (a lone CR inside a quoted field is kept as data);
+ *   - fields separated by a delimiter (default ','), records by LF, CRLF or
+ *     a lone CR (old Mac files); inside a quoted field CR and LF are data;
  *   - a field may be quoted with '"'; inside quotes, delimiters, CR/LF and
  *     doubled quotes ("") are data; a quote inside an unquoted field is data;
  *   - after a closing quote only a delimiter or end of record may follow
  *     (anything else is MM_EFORMAT naming line and column);
  *   - a UTF-8 byte-order mark at the start is skipped;
  *   - every field must be valid UTF-8 (MM_EFORMAT naming line and column);
+ *   - a NUL byte in a field, quoted or not, is MM_EFORMAT naming the line
+ *     and column where it stands (a cell is a C string: a NUL would cut it);
  *   - an empty field, quoted or not, is *missing*;
  *   - the first record is the header; every later record must have the same
  *     number of fields (a ragged record is MM_EFORMAT naming its line);
  *     a completely empty line (no characters at all) is skipped;
  *   - a file ending without a final newline is fine; a quote still open at
  *     end of file is MM_EFORMAT naming the line where the quote opened.
- *   Lines are numbered from 1 in the physical file (a quoted newline advances
- *   the count), columns from 1.
+ *   Lines are numbered from 1 in the physical file (LF, CRLF and a lone CR
+ *   each end a line, inside quotes too), columns from 1.
  *
  * The reader streams: it holds one buffer (params.buffer_size) plus the
  * current record, whatever the file size. mm_table keeps every cell once,
@@ -106,6 +108,33 @@ MM_API const char *mm_table_cell(const mm_table *t, size_t row, size_t col, size
 MM_API size_t mm_table_row_line(const mm_table *t, size_t row);
 /* The source name given when reading (path or buffer name). */
 MM_API const char *mm_table_source(const mm_table *t);
+
+/* ---------------------------------------------------------------- numbers */
+/*
+ * The one grammar of numbers in cells. Numeric columns, the inference of
+ * column roles, numeric targets and numeric settings (late-fusion weights)
+ * all use it, so a cell is a number everywhere or nowhere:
+ *
+ *     number   := blank* sign? mantissa exponent? blank*
+ *     sign     := '+' | '-'
+ *     mantissa := digit+ ( '.' digit* )?  |  '.' digit+
+ *     exponent := ( 'e' | 'E' ) sign? digit+
+ *     digit    := '0' .. '9'          blank := ' ' | TAB
+ *
+ * Numbers: "42", "-0.5", "+.5", "1.", "6.02e23", "1E-3", " 7 ", "007".
+ * Not numbers: "", "  ", ".", "-", "1e", "1e+", "e5", "0x10", "inf", "nan",
+ * "infinity", "1_000", "1,5", "1 000", "1.2.3", "--1", "1d", and a Unicode
+ * minus sign (U+2212) in place of '-'.
+ * A string that fits the grammar gets the value strtod gives it in the "C"
+ * locale (bit for bit, whatever locale the process uses); one whose value
+ * overflows a double ("1e999") is not a number. Underflow gives strtod's
+ * result (a subnormal or a signed zero). Callers count the cells that are
+ * not numbers (mm_data_report.numeric_unparsable) instead of guessing.
+ */
+
+/* True when the NUL-terminated `s` is a number by the grammar above; its
+ * value then goes to *out (out may be NULL). False otherwise (*out unset). */
+MM_API bool mm_parse_number(const char *s, double *out);
 
 /* ------------------------------------------------------------------ .npy */
 

@@ -202,11 +202,23 @@ typedef struct mm_data_report {
     size_t files_outside_root;  /* media paths outside params.media_root,
                                    not opened (also counted in files_failed) */
     char outside_root_error[256]; /* the first of them (CSV:line: path)      */
+    /* a class with fewer members than cross-validation folds (scikit-learn's
+       StratifiedKFold warns then): the least populated one, or none */
+    size_t small_class_count;   /* its members (0 = no class that small)    */
+    size_t small_class_folds;   /* the number of folds it is short of       */
+    size_t small_classes;       /* how many classes have fewer members      */
+    bool small_class_inner;     /* in the inner CV of late fusion (inner_folds),
+                                   not the outer folds (n_folds)             */
+    char small_class[128];      /* its label (truncated)                     */
 } mm_data_report;
 
 /* Labels of the target column: distinct non-missing values, sorted
  * numerically when all parse as numbers, else in byte order. y[i] = -1 for
- * rows with a missing target. */
+ * rows with a missing target.
+ * Classification only: a numeric target (every value a number, io.h
+ * grammar) whose values are not all integers, or that has more than 30
+ * distinct values, looks continuous and is refused (MM_EFORMAT naming the
+ * column and the rule). Text labels are always accepted. */
 MM_API mm_status mm_target_encode(const mm_table *t, size_t col, char ***classes,
                                   size_t *n_classes, int32_t **y, mm_error *err);
 MM_API void mm_classes_free(char **classes, size_t n);

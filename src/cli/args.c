@@ -36,7 +36,6 @@ void mm_cli_usage(FILE *f, const char *command)
                "  completion bash   print a bash completion script\n"
                "  man       print the manual page (roff: `mmfuse man | man -l -`)\n"
                "\n"
-               "\n"
                "`mmfuse COMMAND --help` lists a command's options.\n"
                "\n%s",
             mm_cli_help_footer);

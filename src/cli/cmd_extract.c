@@ -43,6 +43,12 @@ int mm_cmd_extract(mm_cli *c)
     mm_table *t = NULL;
     mm_schema *s = NULL;
     int rc = mm_cli_read_table(c, c->positional[0], &t);
+    if (!rc && mm_table_rows(t) == 0) {
+        /* without rows no column has values to infer a role from or to encode */
+        fprintf(stderr, "mmfuse: %s: the file has a header but no data rows; nothing to extract\n",
+                c->positional[0]);
+        rc = MM_EXIT_DATA;
+    }
     /* the target is optional here; when given, it is kept out of the features */
     if (!rc) rc = mm_cli_schema(c, t, &s);
     if (rc) {

@@ -135,6 +135,43 @@ static long id_column(const mm_pipeline *m, const mm_table *t)
     return -1;
 }
 
+/* Whether `name` is one of predict's own output columns: "prediction", or
+ * "proba_<class>" when probabilities are written. */
+static bool is_output_column(const mm_pipeline *m, const char *name, bool proba)
+{
+    if (strcmp(name, "prediction") == 0) return true;
+    if (!proba || strncmp(name, "proba_", 6) != 0) return false;
+    for (size_t k = 0; k < mm_pipeline_n_classes(m); k++)
+        if (strcmp(name + 6, mm_pipeline_class(m, k)) == 0) return true;
+    return false;
+}
+
+/* The header of predict's first column: the id column's name, written as
+ * "id:<name>" when it clashes with an output column (an id column named
+ * "prediction" must not give two "prediction" columns); "row" without an
+ * id column. */
+static void sb_id_header(sbuf *b, const mm_pipeline *m, const char *id_name, bool proba)
+{
+    if (!id_name) {
+        sb_str(b, "row");
+        return;
+    }
+    if (!is_output_column(m, id_name, proba)) {
+        sb_field(b, id_name);
+        return;
+    }
+    size_t n = strlen(id_name);
+    char *renamed = malloc(n + 4);
+    if (!renamed) {
+        b->oom = true;
+        return;
+    }
+    memcpy(renamed, "id:", 3);
+    memcpy(renamed + 3, id_name, n + 1);
+    sb_field(b, renamed);
+    free(renamed);
+}
+
 int mm_cmd_predict(mm_cli *c)
 {
     if (c->n_positional != 2) {
@@ -180,14 +217,22 @@ int mm_cmd_predict(mm_cli *c)
                 rep.unseen_categories);
     sbuf b = {0};
     long idc = id_column(m, t);
-    sb_field(&b, idc >= 0 ? mm_table_col_name(t, (size_t)idc) : "row");
+    sb_id_header(&b, m, idc >= 0 ? mm_table_col_name(t, (size_t)idc) : NULL, c->proba);
     sb_str(&b, ",prediction");
     if (c->proba)
         for (size_t k = 0; k < K; k++) {
-            char name[600];
-            snprintf(name, sizeof name, "proba_%s", mm_pipeline_class(m, k));
+            const char *cls = mm_pipeline_class(m, k);
+            size_t cl = strlen(cls);
+            char *name = malloc(cl + 7);
+            if (!name) {
+                b.oom = true;
+                break;
+            }
+            memcpy(name, "proba_", 6);
+            memcpy(name + 6, cls, cl + 1);
             sb_put(&b, ",", 1);
             sb_field(&b, name);
+            free(name);
         }
     sb_put(&b, "\n", 1);
     for (size_t i = 0; i < n; i++) {

@@ -161,8 +161,10 @@ static const mm_cmd_spec commands[] = {
     {"predict", PR, {"MODEL.mmf", "NEW.csv"}, 2, "predict new rows with a model file",
      "Predicts every row of NEW.csv (columns matched by name; the target and any\n"
      "input column may be absent; missing values are handled as in training).\n"
-     "The output CSV has the row's id columns (or its 1-based data-row number as\n"
-     "`row`), then `prediction` (and `proba_<class>` with --proba)."},
+     "The output CSV has the model's id column (or the row's 1-based data-row\n"
+     "number as `row`), then `prediction` (and `proba_<class>` with --proba);\n"
+     "an id column named like one of these is written as id:<name>, so no\n"
+     "header repeats."},
     {"extract", EX, {"DATA.csv"}, 1, "write the feature blocks as a .npy matrix",
      "Writes the feature blocks, fitted on all rows, as one float32 .npy matrix\n"
      "(numpy.load reads it) and a JSON sidecar FEATURES.json giving each block's\n"

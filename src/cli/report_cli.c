@@ -35,6 +35,16 @@ size_t mm_cli_notes(const mm_data_report *r, const char *what, mm_cli_note *note
              r->cache_damaged);
     if (r->rows_no_modality)
         NOTE("%zu rows had no modality present; late fusion gave them the class prior", r->rows_no_modality);
+    if (r->small_class_count) {
+        char more[96] = "";
+        if (r->small_classes > 1)
+            snprintf(more, sizeof more, "; %zu classes have fewer than %zu members", r->small_classes,
+                     r->small_class_folds);
+        NOTE("the least populated class in the target, '%s', has only %zu member%s, which is less than n_splits=%zu "
+             "(%s)%s",
+             r->small_class, r->small_class_count, r->small_class_count == 1 ? "" : "s", r->small_class_folds,
+             r->small_class_inner ? "--inner-folds, the inner cross-validation of late fusion" : "--folds", more);
+    }
 #undef NOTE
     return n;
 }

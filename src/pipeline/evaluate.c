@@ -247,7 +247,10 @@ mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_tabl
     mm_num_cache nc = {0};
     size_t nb = 0;
     if (s->target_col < 0) return mm_error_set(err, MM_EINVAL, "no target column given");
-    mm_status st = mm_target_encode(t, (size_t)s->target_col, &r->classes, &r->n_classes, &y_all, err);
+    /* user-given late weights are checked before any data is encoded */
+    mm_status st = p->stacking ? mm_pl_check_late_weights(&p->pipeline, s, err) : MM_OK;
+    if (st) return st;
+    st = mm_target_encode(t, (size_t)s->target_col, &r->classes, &r->n_classes, &y_all, err);
     if (st) return st;
     const char *target = s->cols[s->target_col].name;
     if (r->n_classes < 2) {
@@ -279,6 +282,7 @@ mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_tabl
         mm_error_prefix(err, "cross-validation on target '%s'", target);
         goto done;
     }
+    if (small) mm_target_note_small_class(&r->report, r->y, r->n_rows, r->classes, r->n_classes, p->n_folds, false);
     /* numeric cells are parsed once for every fold */
     st = mm_num_cache_build(t, s, &nc, err);
     if (st) goto done;

@@ -7,10 +7,35 @@
 
 #include <math.h>
 
-/* strtod of a whole cell (surrounding blanks allowed); false for text,
- * empty, NaN and infinities. Locale-independent as long as the process
- * keeps the "C" numeric locale (mmfuse never calls setlocale). */
-bool mm_parse_number(const char *s, double *out);
+/* Numbers in cells follow one grammar: mm_parse_number (mmfuse/io.h). */
+
+/* ------------------------------------------------------------ target */
+
+/* What a target column looks like. The one rule (a later task setting may
+ * route a continuous target to regression instead of refusing it):
+ *     continuous = numeric && (!integral || distinct > MM_TARGET_MAX_INT_CLASSES)
+ * where numeric = every present value is a number (mm_parse_number) and
+ * integral = every such value is a whole number ("3.0" is one). Anything
+ * else (text labels, a few integer codes) is a set of class labels. */
+enum { MM_TARGET_MAX_INT_CLASSES = 30 };
+
+typedef struct mm_target_info {
+    size_t present;  /* cells with a value                                 */
+    bool numeric;    /* every present value is a number                    */
+    bool integral;   /* numeric and every value a whole number             */
+    size_t distinct; /* distinct numeric values (0 when not numeric)       */
+    bool continuous; /* the rule above                                     */
+} mm_target_info;
+
+mm_status mm_target_inspect(const mm_table *t, size_t col, mm_target_info *info, mm_error *err);
+/* Classification's use of the rule: MM_EFORMAT naming the column, the rule
+ * and --task when column `col` looks continuous; MM_OK otherwise. */
+mm_status mm_target_require_classes(const mm_table *t, size_t col, mm_error *err);
+/* Fills rep's small-class fields when a class of labels y[0..n) (classes
+ * 0..K-1) has fewer than `folds` members: the warning StratifiedKFold
+ * gives. `inner`: the folds are late fusion's inner CV. */
+void mm_target_note_small_class(mm_data_report *rep, const int32_t *y, size_t n, char *const *classes,
+                                size_t K, size_t folds, bool inner);
 
 /* ------------------------------------------------------------ numbers */
 
@@ -200,6 +225,12 @@ mm_status mm_pl_inner_oof(const mm_pipeline *outer, const mm_schema *s, const mm
  * probabilities of the rows (m's blocks and classes already set). */
 mm_status mm_pl_fit_late(mm_pipeline *m, const mm_schema *s, const mm_table *t, const size_t *rows,
                          const int32_t *y, size_t n, bool weighted, bool stacked, mm_error *err);
+/* Checks the user's late-fusion weights (params.late_weights unless
+ * "auto") against the blocks that schema s will give, before any data is
+ * encoded: each entry BLOCK=W names a block and W is a number in
+ * [0, 1e12]; the weights (unnamed blocks weigh 1) must not all be 0.
+ * MM_EINVAL naming the setting otherwise. */
+mm_status mm_pl_check_late_weights(const mm_pipeline_params *p, const mm_schema *s, mm_error *err);
 /* Resolves the missing strategy of a block from params. */
 mm_missing mm_pl_missing_for(const mm_pipeline_params *p, const char *block);
 

@@ -92,11 +92,19 @@ mm_status mm_pl_inner_oof(const mm_pipeline *outer, const mm_schema *s, const mm
     return st;
 }
 
-/* Weights from "name=w,name=w" (unnamed blocks weigh 1). */
-static mm_status parse_weights(const mm_pipeline *m, double *w, mm_error *err)
+/* ------------------------------------------------------ user-given weights */
+
+/* Weights from the user's "BLOCK=W,BLOCK=W" (params.late_weights, the
+ * --late-weights flag) for the blocks names[0..nb); blocks not named weigh
+ * 1. Each W must be a number (io.h grammar) in [0, 1e12], each BLOCK one of
+ * the names, and the weights must not all be 0: a zero total leaves the
+ * weighted average undefined (every row would get the class prior). */
+static mm_status weights_from_spec(const char *spec, const char *const *names, size_t nb, double *w,
+                                   mm_error *err)
 {
-    for (size_t b = 0; b < m->n_blocks; b++) w[b] = 1.0;
-    const char *q = m->params.late_weights;
+    static const char setting[] = "late weights (--late-weights)";
+    for (size_t b = 0; b < nb; b++) w[b] = 1.0;
+    const char *q = spec;
     while (*q) {
         const char *end = strchr(q, ',');
         size_t len = end ? (size_t)(end - q) : strlen(q);
@@ -104,23 +112,90 @@ static mm_status parse_weights(const mm_pipeline *m, double *w, mm_error *err)
         char name[64], num[64];
         size_t nl = eq ? (size_t)(eq - q) : 0, vl = eq ? len - nl - 1 : 0;
         if (!eq || nl == 0 || nl >= sizeof name || vl == 0 || vl >= sizeof num)
-            return mm_error_set(err, MM_EINVAL, "late weights: '%.*s' is not BLOCK=WEIGHT", (int)len, q);
+            return mm_error_set(err, MM_EINVAL, "%s: '%.*s' is not BLOCK=WEIGHT", setting, (int)len, q);
         memcpy(name, q, nl);
         name[nl] = '\0';
         memcpy(num, eq + 1, vl);
         num[vl] = '\0';
-        char *e;
-        double v = strtod(num, &e);
-        if (*e || !(v >= 0) || v > 1e12)
-            return mm_error_set(err, MM_EINVAL, "late weights: '%s' is not a weight >= 0", num);
+        double v;
+        if (!mm_parse_number(num, &v))
+            return mm_error_set(err, MM_EINVAL, "%s: '%s' (block '%s') is not a number", setting, num, name);
+        if (v < 0 || v > 1e12)
+            return mm_error_set(err, MM_EINVAL, "%s: '%s' (block '%s') is not a weight in [0, 1e12]", setting,
+                                num, name);
         size_t b = 0;
-        while (b < m->n_blocks && strcmp(m->blocks[b].name, name) != 0) b++;
-        if (b == m->n_blocks) return mm_error_set(err, MM_EINVAL, "late weights: no block named '%s'", name);
+        while (b < nb && strcmp(names[b], name) != 0) b++;
+        if (b == nb) {
+            char list[256] = "";
+            for (size_t k = 0, at = 0; k < nb && at < sizeof list; k++)
+                at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", k ? ", " : "", names[k]);
+            return mm_error_set(err, MM_EINVAL, "%s: no block named '%s' (blocks: %s)", setting, name, list);
+        }
         w[b] = v;
         q += len;
         if (*q == ',') q++;
     }
+    double total = 0;
+    for (size_t b = 0; b < nb; b++) total += w[b];
+    if (nb > 0 && !(total > 0))
+        return mm_error_set(err, MM_EINVAL,
+                            "%s: every block weighs 0, so the weighted average is undefined and every "
+                            "row would get the class prior; give at least one block a weight > 0",
+                            setting);
     return MM_OK;
+}
+
+/* Weights for the fitted blocks of m. */
+static mm_status parse_weights(const mm_pipeline *m, double *w, mm_error *err)
+{
+    const char *names[MM_XMAT_MAX_PARTS];
+    size_t nb = m->n_blocks < MM_XMAT_MAX_PARTS ? m->n_blocks : MM_XMAT_MAX_PARTS;
+    for (size_t b = 0; b < nb; b++) names[b] = m->blocks[b].name;
+    return weights_from_spec(m->params.late_weights, names, nb, w, err);
+}
+
+/* Names of the blocks that mm_pl_fit_encoders builds from schema s (same
+ * rules, same truncation to 63 bytes), without looking at any data:
+ * "tabular" and each group of numeric / categorical columns, "text:COL"
+ * per text column, "ROLE:COL" per image / audio / video column that this
+ * build can encode. Returns the count (at most cap). */
+static size_t schema_block_names(const mm_schema *s, char (*names)[64], size_t cap)
+{
+    size_t nb = 0;
+    bool ungrouped = false;
+    for (size_t j = 0; j < s->n_cols; j++) {
+        mm_role r = s->cols[j].role;
+        if (r != MM_ROLE_NUMERIC && r != MM_ROLE_CATEGORICAL) continue;
+        const char *g = s->cols[j].group;
+        if (!g[0]) {
+            ungrouped = true;
+            continue;
+        }
+        bool seen = false;
+        for (size_t k = 0; k < nb; k++) seen |= strcmp(names[k], g) == 0;
+        if (!seen && nb < cap) snprintf(names[nb++], 64, "%s", g);
+    }
+    if (ungrouped && nb < cap) snprintf(names[nb++], 64, "tabular");
+    for (size_t j = 0; j < s->n_cols && nb < cap; j++)
+        if (s->cols[j].role == MM_ROLE_TEXT) snprintf(names[nb++], 64, "text:%s", s->cols[j].name);
+    for (size_t j = 0; j < s->n_cols && nb < cap; j++) {
+        mm_role r = s->cols[j].role;
+        if ((r == MM_ROLE_IMAGE || r == MM_ROLE_AUDIO || r == MM_ROLE_VIDEO) && mm_file_encoder_available(r))
+            snprintf(names[nb++], 64, "%s:%s", mm_role_name(r), s->cols[j].name);
+    }
+    return nb;
+}
+
+mm_status mm_pl_check_late_weights(const mm_pipeline_params *p, const mm_schema *s, mm_error *err)
+{
+    if (strcmp(p->late_weights, "auto") == 0) return MM_OK;
+    char names[MM_XMAT_MAX_PARTS + 1][64];
+    const char *ptr[MM_XMAT_MAX_PARTS + 1];
+    double w[MM_XMAT_MAX_PARTS + 1];
+    size_t nb = schema_block_names(s, names, MM_XMAT_MAX_PARTS + 1);
+    if (nb == 0) return MM_OK; /* "no feature columns" is reported by the fit */
+    for (size_t b = 0; b < nb; b++) ptr[b] = names[b];
+    return weights_from_spec(p->late_weights, ptr, nb, w, err);
 }
 
 mm_status mm_pl_fit_late(mm_pipeline *m, const mm_schema *s, const mm_table *t, const size_t *rows,

@@ -588,7 +588,10 @@ mm_status mm_pipeline_fit(const mm_pipeline_params *p, const mm_schema *s, const
     int32_t *y_all = NULL, *y = NULL;
     size_t *train = NULL, n = 0;
     mm_block *blocks = NULL;
-    mm_status st = fit_labels(m, s, t, &y_all, err);
+    /* settings that can be checked against the schema alone fail before
+       any data is encoded */
+    mm_status st = p->fusion == MM_FUSION_LATE_WEIGHTED ? mm_pl_check_late_weights(p, s, err) : MM_OK;
+    if (!st) st = fit_labels(m, s, t, &y_all, err);
     if (!st) st = training_rows(t, y_all, rows, n_rows, &train, &n, err);
     if (!st) {
         rep.rows_total = rows ? n_rows : mm_table_rows(t);
@@ -604,6 +607,11 @@ mm_status mm_pipeline_fit(const mm_pipeline_params *p, const mm_schema *s, const
             m->prior[y[i]] += 1.0 / (double)n;
         }
         m->n_train = n;
+        /* late fusion that learns weights or a stacker splits these rows
+           into inner folds */
+        bool inner_cv = p->fusion == MM_FUSION_LATE_STACKED ||
+                        (p->fusion == MM_FUSION_LATE_WEIGHTED && strcmp(p->late_weights, "auto") == 0);
+        if (inner_cv) mm_target_note_small_class(&rep, y, n, m->classes, m->n_classes, p->inner_folds, true);
         if (p->fusion == MM_FUSION_SINGLE && p->single[0] == '\0')
             st = mm_error_set(err, MM_EINVAL, "single-block fusion needs a block name");
     }

@@ -3,7 +3,7 @@
  * Inference looks at the non-missing cells of a column:
  *   - no value at all                               -> ignore
  *   - >= 90% of values end in an image/audio/video file extension -> that modality
- *   - >= 90% parse as finite numbers                -> numeric, or id when the
+ *   - >= 90% are numbers (mm_parse_number, io.h)    -> numeric, or id when the
  *     values are distinct integers and the name looks like an identifier
  *   - strings that are (nearly) all distinct, single words, and the name
  *     looks like an identifier or the values mix letters and digits -> id
@@ -12,6 +12,8 @@
  * The thresholds are deliberately simple so the printed reason explains them. */
 #include "pipeline/internal.h"
 #include "core/strdist.h"
+
+#include "mmfuse/eval.h"
 
 #include <ctype.h>
 #include <fnmatch.h>
@@ -34,20 +36,6 @@ int mm_role_parse(const char *name)
     for (size_t i = 0; i < sizeof role_names / sizeof role_names[0]; i++)
         if (strcmp(name, role_names[i]) == 0) return (int)i;
     return -1;
-}
-
-bool mm_parse_number(const char *s, double *out)
-{
-    while (*s == ' ' || *s == '\t') s++;
-    if (!*s) return false;
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s) return false;
-    while (*end == ' ' || *end == '\t') end++;
-    if (*end) return false;
-    if (!isfinite(v)) return false;
-    *out = v;
-    return true;
 }
 
 static bool ends_with_ext(const char *s, size_t len, const char *const *exts)
@@ -361,6 +349,71 @@ static int cmp_label_str(const void *a, const void *b)
     return strcmp(((const label_ref *)a)->s, ((const label_ref *)b)->s);
 }
 
+mm_status mm_target_inspect(const mm_table *t, size_t col, mm_target_info *info, mm_error *err)
+{
+    memset(info, 0, sizeof *info);
+    size_t n = mm_table_rows(t);
+    double *v = mm_alloc_array(n ? n : 1, sizeof *v);
+    if (!v) return mm_error_set(err, MM_ENOMEM, "out of memory inspecting the target");
+    bool numeric = true, integral = true;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = mm_table_cell(t, i, col, NULL);
+        if (!s) continue;
+        info->present++;
+        if (!numeric) continue;
+        if (!mm_parse_number(s, &v[m])) {
+            numeric = false;
+            continue;
+        }
+        if (floor(v[m]) != v[m]) integral = false;
+        m++;
+    }
+    if (numeric && info->present > 0) {
+        qsort(v, m, sizeof *v, cmp_double);
+        size_t distinct = 0;
+        for (size_t i = 0; i < m; i++) distinct += i == 0 || v[i] != v[i - 1];
+        info->numeric = true;
+        info->integral = integral;
+        info->distinct = distinct;
+        info->continuous = !integral || distinct > MM_TARGET_MAX_INT_CLASSES;
+    }
+    free(v);
+    return MM_OK;
+}
+
+mm_status mm_target_require_classes(const mm_table *t, size_t col, mm_error *err)
+{
+    mm_target_info ti;
+    mm_status st = mm_target_inspect(t, col, &ti, err);
+    if (st || !ti.continuous) return st;
+    char why[96];
+    if (!ti.integral)
+        snprintf(why, sizeof why, "%zu distinct values, not all integers", ti.distinct);
+    else
+        snprintf(why, sizeof why, "%zu distinct integer values, more than %d", ti.distinct,
+                 MM_TARGET_MAX_INT_CLASSES);
+    return mm_error_set(err, MM_EFORMAT,
+                        "%s: target '%s' looks numeric (%s): classification needs a categorical "
+                        "target (text labels, or whole numbers with at most %d distinct values); "
+                        "regression (--task regression) is not available yet",
+                        mm_table_source(t), mm_table_col_name(t, col), why, MM_TARGET_MAX_INT_CLASSES);
+}
+
+void mm_target_note_small_class(mm_data_report *rep, const int32_t *y, size_t n, char *const *classes,
+                                size_t K, size_t folds, bool inner)
+{
+    int32_t label;
+    size_t count, small;
+    if (!rep || !mm_least_populated_class(y, n, K, folds, &label, &count, &small) || count >= folds)
+        return;
+    rep->small_class_count = count;
+    rep->small_class_folds = folds;
+    rep->small_classes = small;
+    rep->small_class_inner = inner;
+    snprintf(rep->small_class, sizeof rep->small_class, "%s", classes[label]);
+}
+
 mm_status mm_target_encode(const mm_table *t, size_t col, char ***classes_out, size_t *n_out,
                            int32_t **y_out, mm_error *err)
 {
@@ -368,6 +421,9 @@ mm_status mm_target_encode(const mm_table *t, size_t col, char ***classes_out, s
     *classes_out = NULL;
     *n_out = 0;
     *y_out = NULL;
+    /* a target that looks continuous is not a set of classes */
+    mm_status st = mm_target_require_classes(t, col, err);
+    if (st) return st;
     label_ref *refs = mm_alloc_array(n ? n : 1, sizeof *refs);
     int32_t *y = mm_alloc_array(n ? n : 1, sizeof *y);
     if (!refs || !y) {
