@@ -106,7 +106,7 @@ q = write("quoted.csv", '"a,b";label\n' + "\n".join(f'{i};{"ab"[i % 2]}' for i i
 run("evaluate", q, "--target", "label", "--folds", "2", "-q")
 # piped input: the comma default, no detection needed
 with open(good) as f:
-    p = subprocess.run([mmfuse, "evaluate", "/dev/stdin", "--target", "label", "--folds", "2", "--json", "-q"], stdin=f,
+    p = subprocess.run([mmfuse, "evaluate", "-", "--target", "label", "--folds", "2", "--json", "-q"], stdin=f,
                        capture_output=True, text=True)
 check(p.returncode == 0 and p.stdout == base, f"CSV on stdin: {p.returncode} {p.stderr[:300]}")
 
