@@ -216,6 +216,10 @@ MM_API const mm_st_tensor *mm_st_find(const mm_st_file *f, const char *name);
 MM_API const char *mm_st_meta(const mm_st_file *f, const char *key);
 /* xxHash64 (seed 0) of the whole data buffer. */
 MM_API uint64_t mm_st_data_hash(const mm_st_file *f);
+/* The whole file image as read and validated (length prefix, header, data):
+ * *size bytes, owned by f and valid until mm_st_close. For formats that
+ * checksum raw bytes (the model file). */
+MM_API const unsigned char *mm_st_image(const mm_st_file *f, size_t *size);
 
 /* Copies tensor `name` converted to float32 / float64 into dst, which holds
  * `count` elements; the tensor must exist and have exactly that many
@@ -243,6 +247,11 @@ MM_API uint64_t mm_st_writer_data_hash(const mm_st_writer *w);
  * in the reference writer's order (alignment descending, then name) and the
  * header is space-padded to a multiple of 8 bytes. */
 MM_API mm_status mm_st_writer_save(const mm_st_writer *w, const char *path, mm_error *err);
+/* The same bytes mm_st_writer_save writes, in one malloc'd buffer (*out,
+ * *len; the caller frees it), for formats that patch or hash the image
+ * before writing it. */
+MM_API mm_status mm_st_writer_serialize(const mm_st_writer *w, unsigned char **out, size_t *len,
+                                        mm_error *err);
 
 #ifdef __cplusplus
 }

@@ -250,12 +250,55 @@ MM_API const char *mm_pipeline_target(const mm_pipeline *m);
 MM_API size_t mm_pipeline_n_columns(const mm_pipeline *m);
 MM_API const char *mm_pipeline_column(const mm_pipeline *m, size_t j, mm_role *role);
 
-/* Saves to / loads from the model file (safetensors container; see
- * src/pipeline/model_file.c for the layout). Loading validates the
- * container, the checksum of the payload, the format version and every
- * array's size before use. */
+/* ------------------------------------------------------------------ model file
+ *
+ * The model file (.mmf) is a safetensors container (io.h) whose metadata
+ * holds the pipeline header (JSON) and a checksum, and whose tensors hold
+ * every fitted array; src/pipeline/model_file.c describes it byte by byte.
+ *
+ * Format 2 (written now): the checksum is the SHA-256 of the whole file,
+ * every byte from the length prefix to the last data byte, with the 64
+ * bytes of the checksum value itself hashed as 64 ASCII '0' characters.
+ * The value is stored as 64 lowercase hex digits in the metadata field
+ * "mmfuse.checksum", which the writer always places at file bytes
+ * MM_MODEL_CHECKSUM_AT .. MM_MODEL_CHECKSUM_AT + 63: the JSON header
+ * starts with {"__metadata__":{"format":"mmfuse-model","mmfuse.checksum":"
+ * A fixed width means filling it in changes no length or offset.
+ *
+ * Format 1 (older files): the checksum is the xxHash64 of the tensor data
+ * only (16 hex digits), so the header is not protected. Such files still
+ * load; mm_pipeline_format tells the caller, who should say so.
+ *
+ * Loading validates, before anything is built: the container, the
+ * checksum, the format version, the header against its schema (every field
+ * required, unknown or repeated fields rejected), the header against
+ * itself (columns vs encoders, block names, dimensions and missing
+ * strategies, models vs fusion, class order) and every tensor's dtype and
+ * shape against what the header implies, with no tensor left over.
+ * Errors: MM_EFORMAT (corrupt or inconsistent; the message names the field
+ * or tensor), MM_EUNSUPPORTED (a newer format version, or an encoder this
+ * build lacks or computes differently), MM_EIO, MM_ENOMEM. */
+#define MM_MODEL_FORMAT_VERSION 2
+#define MM_MODEL_CHECKSUM_AT 68
+
+/* Writes the model atomically (temporary name + rename); the output is a
+ * deterministic function of the fitted model. */
 MM_API mm_status mm_pipeline_save(const mm_pipeline *m, const char *path, mm_error *err);
+/* The same bytes in memory: *out (malloc'd, the caller frees), *len. */
+MM_API mm_status mm_pipeline_save_buffer(const mm_pipeline *m, unsigned char **out, size_t *len,
+                                         mm_error *err);
 MM_API mm_status mm_pipeline_load(const char *path, mm_pipeline **out, mm_error *err);
+/* Loads a model file image from memory (copied); `name` is used in messages. */
+MM_API mm_status mm_pipeline_load_buffer(const void *data, size_t len, const char *name,
+                                         mm_pipeline **out, mm_error *err);
+/* The format version of the file m was loaded from (1 or 2), or 0 when m
+ * was fitted in this process. */
+MM_API int mm_pipeline_format(const mm_pipeline *m);
+/* The format-2 checksum of a file image of len bytes, as 64 lowercase hex
+ * digits + NUL into hex (whatever the stored value is). MM_EFORMAT when
+ * the image does not have the checksum field at its fixed place. */
+MM_API mm_status mm_pipeline_file_checksum(const void *file, size_t len, char hex[65],
+                                           mm_error *err);
 /* A readable multi-line description (schema, blocks, fusion, classes). malloc'd. */
 MM_API char *mm_pipeline_describe(const mm_pipeline *m);
 

@@ -172,6 +172,19 @@ static void sb_id_header(sbuf *b, const mm_pipeline *m, const char *id_name, boo
     free(renamed);
 }
 
+/* Loads a model; a format-1 file gets a note that its header is unprotected. */
+static int load_model(const mm_cli *c, const char *path, mm_pipeline **m)
+{
+    mm_error err = {0};
+    mm_status st = mm_pipeline_load(path, m, &err);
+    if (st) return mm_cli_fail(st, &err);
+    if (mm_pipeline_format(*m) == 1 && !c->quiet)
+        fprintf(stderr, "mmfuse: note: %s is a format-1 model file: its checksum covers the tensor data only, "
+                        "so its header is not protected (retrain to write format %d)\n",
+                path, MM_MODEL_FORMAT_VERSION);
+    return 0;
+}
+
 int mm_cmd_predict(mm_cli *c)
 {
     if (c->n_positional != 2) {
@@ -181,14 +194,15 @@ int mm_cmd_predict(mm_cli *c)
     }
     mm_error err = {0};
     mm_pipeline *m = NULL;
-    mm_status st = mm_pipeline_load(c->positional[0], &m, &err);
-    if (!st) st = mm_pipeline_set_media_root(m, c->eval.pipeline.media_root, &err);
+    int rc = load_model(c, c->positional[0], &m);
+    if (rc) return rc;
+    mm_status st = mm_pipeline_set_media_root(m, c->eval.pipeline.media_root, &err);
     if (st) {
         mm_pipeline_free(m);
         return mm_cli_fail(st, &err);
     }
     mm_table *t = NULL;
-    int rc = mm_cli_read_table(c, c->positional[1], &t);
+    rc = mm_cli_read_table(c, c->positional[1], &t);
     if (rc) {
         mm_pipeline_free(m);
         return rc;
@@ -281,8 +295,9 @@ int mm_cmd_inspect(mm_cli *c)
     }
     mm_error err = {0};
     mm_pipeline *m = NULL;
-    mm_status st = mm_pipeline_load(c->positional[0], &m, &err);
-    if (st) return mm_cli_fail(st, &err);
+    int rc = load_model(c, c->positional[0], &m);
+    if (rc) return rc;
+    mm_status st = MM_OK;
     if (c->json) {
         mm_st_file *f = NULL;
         st = mm_st_open(c->positional[0], &f, &err);
@@ -299,7 +314,14 @@ int mm_cmd_inspect(mm_cli *c)
         char *d = mm_pipeline_describe(m);
         if (d) printf("%s", d);
         free(d);
-        printf("model file: %s (valid, checksum ok)\n", c->positional[0]);
+        if (mm_pipeline_format(m) == 1)
+            printf("model file: %s (format 1, valid, checksum ok; the checksum covers the tensor data only, "
+                   "the header is not protected)\n",
+                   c->positional[0]);
+        else
+            printf("model file: %s (format %d, valid, checksum ok; the SHA-256 checksum covers the whole file, "
+                   "header included)\n",
+                   c->positional[0], mm_pipeline_format(m));
     }
     mm_pipeline_free(m);
     return st ? mm_cli_fail(st, &err) : 0;

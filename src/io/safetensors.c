@@ -640,6 +640,12 @@ uint64_t mm_st_data_hash(const mm_st_file *f)
     return XXH64(f->data, f->data_len, 0);
 }
 
+const unsigned char *mm_st_image(const mm_st_file *f, size_t *size)
+{
+    if (size) *size = f ? f->size : 0;
+    return f ? f->image : NULL;
+}
+
 /* ------------------------------------------------------------ conversion */
 
 static mm_status lookup(const mm_st_file *f, const char *name, const void *dst, size_t count,

@@ -190,9 +190,16 @@ struct mm_pipeline {
     mm_logreg **single;    /* n_blocks (NULL entries when not fitted) */
     double *late_w;        /* n_blocks weights (late:weighted)        */
     mm_logreg *meta;       /* stacker (late:stacked)                  */
+    int file_format;       /* version of the model file it was loaded
+                              from; 0 when fitted here                */
 };
 
 mm_pipeline *mm_pipeline_alloc(void);
+/* Checks a model-file header (JSON text, json[0..len)) against its schema
+ * and against itself, as mm_pipeline_load does before reading any tensor
+ * (model_file.c). MM_EFORMAT naming the field, or MM_EUNSUPPORTED for a
+ * newer format version. `name` is used in messages. */
+mm_status mm_pl_header_check(const char *json, size_t len, const char *name, mm_error *err);
 /* Fits encoders on rows (and builds their blocks for those rows, fitting
  * the per-block scalers when params.scale_blocks). */
 mm_status mm_pl_fit_encoders(mm_pipeline *m, const mm_schema *s, const mm_table *t,
