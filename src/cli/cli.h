@@ -114,6 +114,10 @@ void mm_cli_error_rename(mm_error *err, const char *tmp, const char *path);
  * MM_EXIT_IO when rc was 0, else rc. */
 int mm_cli_close_stdout(int rc);
 
+/* Loads a model file; a format-1 file gets a note that its header is not
+ * protected by the checksum. */
+int mm_cli_load_model(const mm_cli *c, const char *path, mm_pipeline **m);
+
 int mm_cmd_evaluate(mm_cli *c);
 int mm_cmd_train(mm_cli *c);
 int mm_cmd_predict(mm_cli *c);

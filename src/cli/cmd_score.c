@@ -80,10 +80,15 @@ int mm_cmd_score(mm_cli *c)
 {
     mm_error err = {0};
     mm_pipeline *m = NULL;
-    mm_status st = mm_pipeline_load(c->positional[0], &m, &err);
-    if (st) return mm_cli_fail(st, &err);
+    int rc = mm_cli_load_model(c, c->positional[0], &m);
+    if (rc) return rc;
+    mm_status st = mm_pipeline_set_media_root(m, c->eval.pipeline.media_root, &err);
+    if (st) {
+        mm_pipeline_free(m);
+        return mm_cli_fail(st, &err);
+    }
     mm_table *t = NULL;
-    int rc = mm_cli_read_table(c, c->positional[1], &t);
+    rc = mm_cli_read_table(c, c->positional[1], &t);
     labels l = {0};
     double *proba = NULL, *proba_all = NULL;
     int32_t *pred = NULL;

@@ -184,6 +184,11 @@ p = subprocess.run([mmfuse, "cache", "info", "--json", "--cache-dir", cache], ca
 check(json.loads(p.stdout)["entries"] == 0, "the cache is empty after clear")
 run("cache", "frobnicate", code=2, stderr_has=("unexpected argument",))
 
+# a CSV (or anything else) where a model file belongs: said plainly, exit 3
+run("inspect", good, code=3, stderr_has=("is not an mmfuse model file", "text or CSV"), stderr_lines=1)
+run("predict", good, good, code=3, stderr_has=("is not an mmfuse model file",), stderr_lines=1)
+run("score", good, good, code=3, stderr_has=("is not an mmfuse model file",), stderr_lines=1)
+
 # bash completion made from the same table
 comp = run("completion", "bash").stdout
 script = os.path.join(tmp, "comp.bash")
