@@ -66,7 +66,8 @@ typedef struct mm_csv_field {
 
 typedef struct mm_csv_reader mm_csv_reader;
 
-/* Opens a file for streaming. `path` appears in every error message. */
+/* Opens a file for streaming: any readable file, a pipe, or "-" for standard
+ * input (read once, front to back). `path` appears in every error message. */
 MM_API mm_status mm_csv_open(const char *path, mm_csv_params params, mm_csv_reader **out,
                              mm_error *err);
 /* Streams from memory (the buffer must outlive the reader); `name` is used

@@ -245,6 +245,8 @@ MM_API const mm_pipeline_params *mm_pipeline_get_params(const mm_pipeline *m);
  * thread-safe against a concurrent predict on the same model. */
 MM_API mm_status mm_pipeline_set_media_root(mm_pipeline *m, const char *dir, mm_error *err);
 /* Columns of the training schema: name of column j and its role. */
+/* The name of the column the model was trained to predict. */
+MM_API const char *mm_pipeline_target(const mm_pipeline *m);
 MM_API size_t mm_pipeline_n_columns(const mm_pipeline *m);
 MM_API const char *mm_pipeline_column(const mm_pipeline *m, size_t j, mm_role *role);
 

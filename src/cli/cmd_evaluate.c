@@ -8,17 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *source_name(mm_role_source s)
-{
-    return s == MM_SRC_FLAG ? "flag" : s == MM_SRC_CONFIG ? "config" : "inferred";
-}
-
 static void print_schema(const mm_schema *s, const mm_eval_result *r)
 {
     printf("schema:\n");
     for (size_t j = 0; j < s->n_cols; j++) {
         const mm_column_role *c = &s->cols[j];
-        printf("  %-22s %-12s %s%s%s\n", c->name, mm_role_name(c->role), source_name(c->source),
+        printf("  %-22s %-12s %s%s%s\n", c->name, mm_role_name(c->role), mm_cli_source_name(c->source),
                c->why[0] ? ": " : "", c->why);
     }
     size_t *count = calloc(r->n_classes, sizeof *count);
@@ -82,7 +77,7 @@ static void print_json(const mm_eval_params *p, const mm_schema *s, const mm_eva
         cJSON *c = cJSON_CreateObject();
         cJSON_AddStringToObject(c, "column", s->cols[k].name);
         cJSON_AddStringToObject(c, "role", mm_role_name(s->cols[k].role));
-        cJSON_AddStringToObject(c, "source", source_name(s->cols[k].source));
+        cJSON_AddStringToObject(c, "source", mm_cli_source_name(s->cols[k].source));
         cJSON_AddStringToObject(c, "why", s->cols[k].why);
         cJSON_AddItemToArray(schema, c);
     }
@@ -121,6 +116,12 @@ static void print_json(const mm_eval_params *p, const mm_schema *s, const mm_eva
         cJSON_AddNumberToObject(c, "macro_f1", row->macro_f1);
         cJSON_AddNumberToObject(c, "weighted_f1", row->weighted_f1);
         cJSON_AddNumberToObject(c, "log_loss", row->log_loss);
+        cJSON *met = mm_cli_json_metrics(r->y, row->oof_pred, row->oof_proba, r->n_rows, r->n_classes, r->classes);
+        while (met && met->child) {
+            const char *key = met->child->string;
+            cJSON_AddItemToObject(c, key, cJSON_DetachItemViaPointer(met, met->child));
+        }
+        cJSON_Delete(met);
         cJSON_AddItemToArray(res, c);
     }
     if (r->best_single >= 0) {
@@ -138,25 +139,42 @@ static void print_json(const mm_eval_params *p, const mm_schema *s, const mm_eva
     cJSON_Delete(j);
 }
 
-/* Out-of-fold probabilities: one line per (row, model). Rows are numbered
- * among the evaluated rows (those with a target), in file order. Written
- * into the output reserved before the evaluation; committed only whole. */
-static int write_oof(mm_io_atomic *f, const mm_eval_result *r)
+/* Out-of-fold probabilities: one line per (row, model), in the convention
+ * of every CSV mmfuse writes: `row` is the 1-based data-row number in the
+ * input file (the first line after the header is row 1; rows without a
+ * target are absent), classes are written by name, and the probability
+ * columns are proba_<class>. Written into the output reserved before the
+ * evaluation; committed only whole. */
+static int write_oof(mm_io_atomic *f, const mm_table *t, const mm_schema *s, const mm_eval_result *r)
 {
+    char **cls = NULL;
+    size_t ncls = 0;
+    int32_t *y_all = NULL;
+    size_t *file_row = mm_alloc_array(r->n_rows + 1, sizeof *file_row);
     mm_error err = {0};
-    mm_status st = mm_io_atomic_printf(f, &err, "row,model,true,pred");
-    for (size_t k = 0; k < r->n_classes && !st; k++) st = mm_io_atomic_printf(f, &err, ",proba_%zu", k);
+    mm_status st = file_row ? mm_target_encode(t, (size_t)s->target_col, &cls, &ncls, &y_all, &err)
+                            : mm_error_set(&err, MM_ENOMEM, "out of memory");
+    if (!st) {
+        for (size_t i = 0, k = 0; i < mm_table_rows(t) && k < r->n_rows; i++)
+            if (y_all[i] >= 0) file_row[k++] = i + 1;
+        mm_classes_free(cls, ncls);
+        free(y_all);
+        st = mm_io_atomic_printf(f, &err, "row,model,true,pred");
+    }
+    for (size_t k = 0; k < r->n_classes && !st; k++) st = mm_io_atomic_printf(f, &err, ",proba_%s", r->classes[k]);
     if (!st) st = mm_io_atomic_printf(f, &err, "\n");
     for (size_t m = 0; m < r->n_results && !st; m++) {
         const mm_eval_row *row = &r->results[m];
         const char *key = strcmp(row->kind, "single") == 0 ? r->block_names[m] : row->kind;
         for (size_t i = 0; i < r->n_rows && !st; i++) {
-            st = mm_io_atomic_printf(f, &err, "%zu,%s,%d,%d", i, key, r->y[i], row->oof_pred[i]);
+            st = mm_io_atomic_printf(f, &err, "%zu,%s,%s,%s", file_row[i], key, r->classes[r->y[i]],
+                                     r->classes[row->oof_pred[i]]);
             for (size_t k = 0; k < r->n_classes && !st; k++)
                 st = mm_io_atomic_printf(f, &err, ",%.17g", row->oof_proba[i * r->n_classes + k]);
             if (!st) st = mm_io_atomic_printf(f, &err, "\n");
         }
     }
+    free(file_row);
     if (!st) st = mm_io_atomic_commit(f, &err);
     return st ? mm_cli_fail(st, &err) : 0;
 }
@@ -199,7 +217,8 @@ int mm_cmd_evaluate(mm_cli *c)
         rc = mm_cli_fail(st, &err);
     } else {
         mm_cli_report(c, &r.report, "evaluation");
-        if (c->save_oof) rc = write_oof(&oof, &r);
+        if (c->save_oof) rc = write_oof(&oof, t, s, &r);
+        if (!rc) rc = mm_cli_write_report(c, s, &r, NULL, 0, "evaluation");
         if (!rc && c->json) {
             print_json(&c->eval, s, &r);
         } else if (!rc) {

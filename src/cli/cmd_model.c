@@ -173,7 +173,7 @@ static void sb_id_header(sbuf *b, const mm_pipeline *m, const char *id_name, boo
 }
 
 /* Loads a model; a format-1 file gets a note that its header is unprotected. */
-static int load_model(const mm_cli *c, const char *path, mm_pipeline **m)
+int mm_cli_load_model(const mm_cli *c, const char *path, mm_pipeline **m)
 {
     mm_error err = {0};
     mm_status st = mm_pipeline_load(path, m, &err);
@@ -194,7 +194,7 @@ int mm_cmd_predict(mm_cli *c)
     }
     mm_error err = {0};
     mm_pipeline *m = NULL;
-    int rc = load_model(c, c->positional[0], &m);
+    int rc = mm_cli_load_model(c, c->positional[0], &m);
     if (rc) return rc;
     mm_status st = mm_pipeline_set_media_root(m, c->eval.pipeline.media_root, &err);
     if (st) {
@@ -265,7 +265,7 @@ int mm_cmd_predict(mm_cli *c)
         sb_field(&b, mm_pipeline_class(m, best));
         if (c->proba)
             for (size_t k = 0; k < K; k++) {
-                snprintf(num, sizeof num, ",%.6f", p[k]);
+                snprintf(num, sizeof num, ",%.9g", p[k]);
                 sb_str(&b, num);
             }
         sb_put(&b, "\n", 1);
@@ -295,7 +295,7 @@ int mm_cmd_inspect(mm_cli *c)
     }
     mm_error err = {0};
     mm_pipeline *m = NULL;
-    int rc = load_model(c, c->positional[0], &m);
+    int rc = mm_cli_load_model(c, c->positional[0], &m);
     if (rc) return rc;
     mm_status st = MM_OK;
     if (c->json) {

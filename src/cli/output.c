@@ -96,11 +96,10 @@ int mm_cli_check_outputs(const mm_cli *c, const char *const *outputs, size_t n_o
 
 int mm_cli_check_command_outputs(const mm_cli *c)
 {
-    const char *out[4];
+    const char *out[6];
     size_t n = 0;
     char *side = NULL;
     const char *cmd = c->command;
-    bool writes_config = strcmp(cmd, "evaluate") == 0 || strcmp(cmd, "train") == 0;
     if (strcmp(cmd, "train") == 0 && c->output) out[n++] = c->output;
     if (strcmp(cmd, "predict") == 0 && c->output && strcmp(c->output, "-") != 0) out[n++] = c->output;
     if (strcmp(cmd, "extract") == 0 && c->output) {
@@ -113,7 +112,8 @@ int mm_cli_check_command_outputs(const mm_cli *c)
         out[n++] = side;
     }
     if (strcmp(cmd, "evaluate") == 0 && c->save_oof) out[n++] = c->save_oof;
-    if (writes_config && c->save_config) out[n++] = c->save_config;
+    if (c->save_config) out[n++] = c->save_config;
+    if (c->report) out[n++] = c->report;
     int rc = mm_cli_check_outputs(c, out, n);
     free(side);
     return rc;

@@ -119,7 +119,8 @@ mm_status mm_csv_open(const char *path, mm_csv_params params, mm_csv_reader **ou
     mm_status st = check_params(&params, path, err);
     if (st) return st;
 
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* "-" is standard input (duplicated, so closing the reader leaves it open) */
+    int fd = strcmp(path, "-") == 0 ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0) : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
         return mm_error_set(err, MM_EIO, "%s: cannot open: %s", path, strerror(e));

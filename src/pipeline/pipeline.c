@@ -128,6 +128,11 @@ mm_missing mm_pl_missing_for(const mm_pipeline_params *p, const char *block)
     return m;
 }
 
+const char *mm_pipeline_target(const mm_pipeline *m)
+{
+    return m->target_name;
+}
+
 const char *mm_pipeline_column(const mm_pipeline *m, size_t j, mm_role *role)
 {
     if (j >= m->n_cols) return NULL;

@@ -11,6 +11,7 @@
  *   - otherwise                                     -> categorical
  * The thresholds are deliberately simple so the printed reason explains them. */
 #include "pipeline/internal.h"
+#include "core/strdist.h"
 
 #include "mmfuse/eval.h"
 
@@ -188,6 +189,40 @@ void mm_schema_free(mm_schema *s)
     free(s);
 }
 
+/* What to tell a user whose column name is not in the table: the closest
+ * name, the columns there are, and a likely delimiter when the header was
+ * read as one column holding ';' or tabs. */
+static const char *column_hint(const mm_table *t, const char *name, char *buf, size_t size)
+{
+    size_t nc = mm_table_cols(t), used = 0;
+    buf[0] = '\0';
+    if (nc == 1) {
+        const char *only = mm_table_col_name(t, 0);
+        const char *seps[] = {";", "\t", "|"}, *shown[] = {";", "tab", "|"};
+        for (size_t k = 0; k < 3; k++)
+            if (strstr(only, seps[k])) {
+                snprintf(buf, size, "; the header was read as one column: the file looks %s-separated "
+                         "(try --delimiter '%s')", shown[k], shown[k]);
+                return buf;
+            }
+    }
+    const char *cands[64];
+    size_t nk = nc < 64 ? nc : 64;
+    for (size_t j = 0; j < nk; j++) cands[j] = mm_table_col_name(t, j);
+    long near = mm_closest_name(name, strlen(name), cands, nk);
+    if (near >= 0) used += (size_t)snprintf(buf, size, "; did you mean '%s'?", cands[near]);
+    if (used < size) used += (size_t)snprintf(buf + used, size - used, " Columns:");
+    for (size_t j = 0; j < nc && used + 1 < size; j++) {
+        const char *c = mm_table_col_name(t, j);
+        if (used + strlen(c) + 16 >= size) {
+            snprintf(buf + used, size - used, " ... (%zu in all)", nc);
+            break;
+        }
+        used += (size_t)snprintf(buf + used, size - used, "%s %s", j ? "," : "", c);
+    }
+    return buf;
+}
+
 mm_status mm_schema_resolve(const mm_table *t, const mm_schema_request *req, mm_schema **out,
                             mm_error *err)
 {
@@ -219,8 +254,9 @@ mm_status mm_schema_resolve(const mm_table *t, const mm_schema_request *req, mm_
     if (req->target && *req->target) {
         tc = mm_table_find_col(t, req->target);
         if (tc < 0) {
-            st = mm_error_set(err, MM_EINVAL, "%s: no column named '%s' (the target)", mm_table_source(t),
-                              req->target);
+            char hint[360];
+            st = mm_error_set(err, MM_EINVAL, "%s: no column named '%s' (the target)%s", mm_table_source(t),
+                              req->target, column_hint(t, req->target, hint, sizeof hint));
             goto fail;
         }
         s->target_col = tc;
@@ -260,8 +296,10 @@ mm_status mm_schema_resolve(const mm_table *t, const mm_schema_request *req, mm_
             snprintf(s->cols[j].group, sizeof s->cols[j].group, "%s", group);
         }
         if (matched == 0) {
-            st = mm_error_set(err, MM_EINVAL, "%s: no column %s '%s' (given as %s)", mm_table_source(t),
-                              glob ? "matches" : "named", pat, mm_role_name(req->roles[k]));
+            char hint[360];
+            st = mm_error_set(err, MM_EINVAL, "%s: no column %s '%s' (given as %s)%s", mm_table_source(t),
+                              glob ? "matches" : "named", pat, mm_role_name(req->roles[k]),
+                              column_hint(t, pat, hint, sizeof hint));
             goto fail;
         }
     }

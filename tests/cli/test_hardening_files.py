@@ -79,20 +79,20 @@ out = os.path.join(tmp, "t.npy")
 # ------------------------------------------------ case 1: image cell is a FIFO
 os.mkfifo(os.path.join(media, "f.png"))
 f_csv = write(os.path.join(demo_dir, "f.csv"), "f,x\nmedia/P00001.png,1\nmedia/f.png,2\n")
-run("extract", f_csv, "--image", "f", "--numeric", "x", "-o", out, "--no-cache",
+run("extract", f_csv, "--no-target", "--image", "f", "--numeric", "x", "-o", out, "--no-cache",
     stderr_has=("1 files could not be used", "f.csv:3:", "is a FIFO"))
 x = npy(out)
 check(x.shape[0] == 2 and np.any(x[0] != 0), f"case 1: the good row is encoded ({x.shape})")
 # the same with the cache on (the cache key opens it first)
-run("extract", f_csv, "--image", "f", "--numeric", "x", "-o", out,
+run("extract", f_csv, "--no-target", "--image", "f", "--numeric", "x", "-o", out,
     stderr_has=("1 files could not be used", "is a FIFO"))
 
 # ------------------------------------------------ case 2: audio cell is a FIFO, cache on
 os.mkfifo(os.path.join(media, "f.wav"))
 fa_csv = write(os.path.join(demo_dir, "fa.csv"), "f,x\nmedia/P00001.wav,1\nmedia/f.wav,2\n")
-run("extract", fa_csv, "--audio", "f", "--numeric", "x", "-o", out,
+run("extract", fa_csv, "--no-target", "--audio", "f", "--numeric", "x", "-o", out,
     stderr_has=("1 files could not be used", "fa.csv:3:", "is a FIFO", "an audio file"))
-run("extract", fa_csv, "--audio", "f", "--numeric", "x", "-o", out, "--no-cache",
+run("extract", fa_csv, "--no-target", "--audio", "f", "--numeric", "x", "-o", out, "--no-cache",
     stderr_has=("1 files could not be used", "is a FIFO"))
 
 # ------------------------------------------------ case 3: a 3 GB sparse image, cache on
@@ -112,7 +112,7 @@ probe = ("import resource, subprocess, sys\n"
          "sys.stderr.write(p.stderr)\n"
          "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
 try:
-    p = subprocess.run([sys.executable, "-c", probe, mmfuse, "extract", b_csv, "--image", "f", "--audio", "s",
+    p = subprocess.run([sys.executable, "-c", probe, mmfuse, "extract", b_csv, "--no-target", "--image", "f", "--audio", "s",
                         "--numeric", "x", "-o", out], capture_output=True, text=True, timeout=TIMEOUT)
     rc, rss_kib = (int(v) for v in p.stdout.split())
     check(rc == 0, f"case 3: exit {rc}: {p.stderr[:500]}")
@@ -141,12 +141,12 @@ run("inspect", fifo_model, code=4, stderr_has=("m.mmf", "FIFO"))
 run("predict", fifo_model, s_csv, code=4, stderr_has=("FIFO",))
 fifo_cfg = os.path.join(tmp, "cfg.json")
 os.mkfifo(fifo_cfg)
-run("extract", s_csv, "--config", fifo_cfg, "-o", out, code=4, stderr_has=("cfg.json", "FIFO"))
-run("extract", s_csv, "--config", tmp, "-o", out, code=4, stderr_has=("is a directory",))
+run("extract", s_csv, "--no-target", "--config", fifo_cfg, "-o", out, code=4, stderr_has=("cfg.json", "FIFO"))
+run("extract", s_csv, "--no-target", "--config", tmp, "-o", out, code=4, stderr_has=("is a directory",))
 
 # ------------------------------------------------ case 6: edited cache entries
 shutil.rmtree(cache, ignore_errors=True)
-args = ("extract", s_csv, "--image", "photo", "--audio", "sound", "--numeric", "price", "--no-infer")
+args = ("extract", s_csv, "--no-target", "--image", "photo", "--audio", "sound", "--numeric", "price", "--no-infer")
 ref = os.path.join(tmp, "ref.npy")
 run(*args, "-o", ref, "--no-cache")
 run(*args, "-o", out, stderr_lacks=("damaged",))
@@ -212,7 +212,7 @@ m_csv = write(os.path.join(root, "m.csv"),
               f"{abs_in},4\n"                 # absolute, inside
               "media/inner.png,5\n"           # symlink inside the root
               "media/../media/P00004.png,6\n")  # .. that stays inside
-ext = ("extract", m_csv, "--image", "f", "--numeric", "x", "--no-infer", "--block", "image:f", "-o", out, "--no-cache")
+ext = ("extract", m_csv, "--no-target", "--image", "f", "--numeric", "x", "--no-infer", "--block", "image:f", "-o", out, "--no-cache")
 # without --media-root: absolute and ../ paths work, as they always did
 run(*ext, stderr_lacks=("could not be used", "media-root"))
 free_rows = npy(out)

@@ -135,7 +135,7 @@ lf_path = write("products_lf.csv", lf_text)
 feats = {}
 for name, path in (("lf", lf_path), ("cr", cr_path), ("crlf", crlf_path)):
     npy = out(f"f_{name}.npy")
-    run("extract", path, "-o", npy, *NO_MEDIA, "-q", stderr_lacks=("duplicate column name",))
+    run("extract", path, "--no-target", "-o", npy, *NO_MEDIA, "-q", stderr_lacks=("duplicate column name",))
     feats[name] = np.load(npy) if os.path.exists(npy) else None
 check(feats["lf"] is not None and feats["lf"].shape[0] == 60, "case 15: LF file: 60 rows extracted")
 check(feats["cr"] is not None and feats["lf"] is not None and np.array_equal(feats["cr"], feats["lf"]),
@@ -143,26 +143,26 @@ check(feats["cr"] is not None and feats["lf"] is not None and np.array_equal(fea
 check(feats["crlf"] is not None and feats["lf"] is not None and np.array_equal(feats["crlf"], feats["lf"]),
       "case 15: a CRLF file gives the same features as the LF file")
 # an error in a CR-only file names the right line
-run("extract", write("cr_ragged.csv", "a,b\r1,2\r3,4\r5\r"), "-o", out("r.npy"), code=3,
+run("extract", write("cr_ragged.csv", "a,b\r1,2\r3,4\r5\r"), "--no-target", "-o", out("r.npy"), code=3,
     stderr_has=("cr_ragged.csv:4: expected 2 fields, found 1",))
 # a CR inside quotes stays data (a text cell), it does not end the record
 qtext = "t,y\r" + "".join(f'"w{i % 3}\rx{i}",{"ab"[i % 2]}\r' for i in range(20))
 npy = out("q.npy")
-run("extract", write("cr_quoted.csv", qtext), "-o", npy, "--text", "t", "--no-infer", "-q")
+run("extract", write("cr_quoted.csv", qtext), "--no-target", "-o", npy, "--text", "t", "--no-infer", "-q")
 check(os.path.exists(npy) and np.load(npy).shape[0] == 20, "case 15: quoted CRs are data: 20 rows")
 
 # ------------------------------------------------------------------ case 16
 print("case 16: NUL byte inside a data cell")
 nul = b"id,x,y\n1,2,a\n2,3\x00,b\n3,4,a\n"
-run("extract", write("nul.csv", nul), "-o", out("n.npy"), code=3,
+run("extract", write("nul.csv", nul), "--no-target", "-o", out("n.npy"), code=3,
     stderr_has=("nul.csv:3: column 2: NUL byte at offset 1 of the field",))
 run("evaluate", out("nul.csv"), "--target", "y", code=3, stderr_has=("nul.csv:3: column 2: NUL byte",))
 # inside a quoted cell spanning lines: the line where the NUL stands
-run("extract", write("nul_q.csv", b'a,b\n1,"x\ny\x00"\n'), "-o", out("n.npy"), code=3,
+run("extract", write("nul_q.csv", b'a,b\n1,"x\ny\x00"\n'), "--no-target", "-o", out("n.npy"), code=3,
     stderr_has=("nul_q.csv:3: column 2: NUL byte at offset 3 of the field",))
 check(not os.path.exists(out("n.npy")), "case 16: nothing written")
 # a UTF-16 file (NUL bytes everywhere) gets a hint
-run("extract", write("utf16.csv", "a,b\n1,2\n".encode("utf-16")), "-o", out("n.npy"), code=3,
+run("extract", write("utf16.csv", "a,b\n1,2\n".encode("utf-16")), "--no-target", "-o", out("n.npy"), code=3,
     stderr_has=("NUL byte", "UTF-16"))
 
 # ------------------------------------------------------------------ case 17
@@ -178,7 +178,7 @@ for i, (v, k) in enumerate(rows):
     w.writerow([v, k, "ab"[i % 2]])
 nums = write("numbers.csv", buf.getvalue())
 npy = out("num.npy")
-p = run("extract", nums, "-o", npy, "--numeric", "x", "--no-infer",
+p = run("extract", nums, "--no-target", "-o", npy, "--numeric", "x", "--no-infer",
         stderr_has=(f"{len(bad_numbers)} numeric cells were not numbers",))
 if os.path.exists(npy):
     X = np.load(npy)
@@ -208,7 +208,7 @@ except (ValueError, KeyError) as e:
 print("case 19: extract on a header-only CSV")
 for text in ("a,b,y\n", "a,b,y", "a,b,y\r\n\r\n"):
     hdr = write("header_only.csv", text)
-    run("extract", hdr, "-o", out("h.npy"), code=3,
+    run("extract", hdr, "--no-target", "-o", out("h.npy"), code=3,
         stderr_has=("header_only.csv", "no data rows"), stderr_lacks=("no feature columns",))
 check(not os.path.exists(out("h.npy")), "case 19: nothing written")
 

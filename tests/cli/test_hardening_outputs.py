@@ -223,7 +223,7 @@ try:
     os.mkfifo(p("fifo"))
     run(*TRAIN, "-o", "fifo", code=4, stderr_has=("fifo", "FIFO", REFUSE), case="case 7: -o is a FIFO")
     run("predict", "m.mmf", "small.csv", "-o", "fifo", code=4, stderr_has=("FIFO",), case="case 7: predict -o FIFO")
-    run("extract", "small.csv", "-o", "fifo", "-q", "--no-cache", code=4, stderr_has=("FIFO",),
+    run("extract", "small.csv", "--no-target", "-o", "fifo", "-q", "--no-cache", code=4, stderr_has=("FIFO",),
         case="case 7: extract -o FIFO")
     run(*EVAL, "--save-oof", "fifo", code=4, stderr_has=("FIFO",), case="case 7: --save-oof FIFO")
     run(*EVAL, "--save-config", "fifo", code=4, stderr_has=("FIFO",), case="case 7: --save-config FIFO")
@@ -234,7 +234,7 @@ try:
     check(stat.S_ISFIFO(os.lstat(p("fifo")).st_mode), "case 7: the FIFO is still a FIFO")
     # the .npy sidecar is an output too: a FIFO there stops extract before any work
     os.mkfifo(p("feat.json"))
-    run("extract", "small.csv", "-o", "feat.npy", "-q", "--no-cache", code=4, stderr_has=("feat.json", "FIFO"),
+    run("extract", "small.csv", "--no-target", "-o", "feat.npy", "-q", "--no-cache", code=4, stderr_has=("feat.json", "FIFO"),
         case="case 7: extract sidecar is a FIFO")
     check(not os.path.exists(p("feat.npy")), "case 7: no .npy written when the sidecar is refused")
 
@@ -284,7 +284,7 @@ try:
     check(digest(p("m.mmf")) == model_digest, "case 8: the model is intact")
     run("predict", "m.mmf", "small.csv", "-o", "small.csv", code=4, stderr_has=(INPUT,),
         case="case 8: predict -o the CSV")
-    run("extract", "small.csv", "-o", "small.csv", "-q", code=4, stderr_has=(INPUT,), case="case 8: extract csv -o csv")
+    run("extract", "small.csv", "--no-target", "-o", "small.csv", "-q", code=4, stderr_has=(INPUT,), case="case 8: extract csv -o csv")
     run(*TRAIN, "-o", "small.csv", code=4, stderr_has=(INPUT,), case="case 8: train -o the CSV")
     check(digest(p("small.csv")) == csv_digest, "case 8: the CSV is intact")
     os.link(p("m.mmf"), p("hard.mmf"))
@@ -335,7 +335,7 @@ try:
     run(*EVAL, "--save-oof", "oof.csv", case="case 10: setup --save-oof")
     with open(p("oof.csv")) as f:
         head = f.readline()
-    check(head.startswith("row,model,true,pred,proba_0"), f"case 10: --save-oof header {head!r}")
+    check(head.startswith("row,model,true,pred,proba_"), f"case 10: --save-oof header {head!r}")
     check(os.path.getsize(p("oof.csv")) > FULL, "case 10: the OOF file is larger than the simulated disk")
     oof_digest = digest(p("oof.csv"))
     run(*EVAL, "--save-oof", "oof.csv", "--seed", "7", preexec=fsize_limit(FULL), code=4,
@@ -345,9 +345,9 @@ try:
     run(*TRAIN, "-o", "m.mmf", "--fusion", "late", preexec=fsize_limit(FULL // 2), code=4,
         stderr_has=("m.mmf", "File too large"), stderr_lacks=(".tmp.",), case="case 10: train -o on a full disk")
     check(digest(p("m.mmf")) == model_digest, "case 10: the old model is intact")
-    run("extract", "small.csv", "-o", "feat2.npy", "-q", "--no-cache", case="case 10: setup extract")
+    run("extract", "small.csv", "--no-target", "-o", "feat2.npy", "-q", "--no-cache", case="case 10: setup extract")
     npy_digest = digest(p("feat2.npy"))
-    run("extract", "small.csv", "-o", "feat2.npy", "-q", "--no-cache", "--scale", preexec=fsize_limit(FULL), code=4,
+    run("extract", "small.csv", "--no-target", "-o", "feat2.npy", "-q", "--no-cache", "--scale", preexec=fsize_limit(FULL), code=4,
         stderr_has=("feat2.npy", "File too large"), stderr_lacks=(".tmp.",), case="case 10: extract -o on a full disk")
     check(digest(p("feat2.npy")) == npy_digest, "case 10: the old .npy is intact")
     run("predict", "m.mmf", "small.csv", "-o", "pred.csv", "-q", case="case 10: setup predict")
@@ -375,7 +375,7 @@ try:
     check(leftovers() == [], f"case 11: temporary files left after SIGTERM: {leftovers()}")
     check(digest(p("oof.csv")) == oof_before, "case 11: the old OOF file is intact after SIGTERM")
 
-    rc, err, seen = spawn_and_signal(("extract", "slow.csv", "-q", "--no-cache", "-o", "feat2.npy"),
+    rc, err, seen = spawn_and_signal(("extract", "slow.csv", "--no-target", "-q", "--no-cache", "-o", "feat2.npy"),
                                      "feat2.npy.tmp.*", signal.SIGINT)
     check(seen and rc == -signal.SIGINT, f"case 11: Ctrl-C during extract (got {rc}, seen {seen})")
     check(leftovers() == [] and digest(p("feat2.npy")) == npy_digest,
@@ -411,7 +411,7 @@ try:
     run(*EVAL, "--save-oof", "oof.csv", case="case 12: --save-oof over a 0600 file")
     check(mode(p("oof.csv")) == 0o600, "case 12: --save-oof keeps 0600")
     os.chmod(p("feat2.npy"), 0o600)
-    run("extract", "small.csv", "-o", "feat2.npy", "-q", "--no-cache", case="case 12: extract over a 0600 file")
+    run("extract", "small.csv", "--no-target", "-o", "feat2.npy", "-q", "--no-cache", case="case 12: extract over a 0600 file")
     check(mode(p("feat2.npy")) == 0o600, "case 12: extract -o keeps 0600")
     os.chmod(p("pulled.bin"), 0o600)
     run("models", "pull", base + "/ok.bin", "-o", "pulled.bin", "--force", "-q", case="case 12: pull over a 0600 file")
