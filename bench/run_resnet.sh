@@ -300,7 +300,7 @@ try:
             for side in (MM, LOOP, DL):
                 dump = os.path.join(tmp, f"e2e_{r}_{[MM, LOOP, DL].index(side)}.npy")
                 if side == MM:
-                    res = run([MMFUSE, "extract", csv, "--id", "id", "--image", "photo", "--block", "image:photo",
+                    res = run([MMFUSE, "extract", csv, "--no-target", "--id", "id", "--image", "photo", "--block", "image:photo",
                                "--image-encoder", f"resnet18:{W['resnet18']}", "--threads", str(TH), "--no-cache",
                                "-o", dump], parse="none")
                     res["maxrss_kb"] = res["time_maxrss_kb"]

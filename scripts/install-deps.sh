@@ -11,7 +11,8 @@ build_pkgs=(gcc make cmake pkg-config libopenblas-dev liblapacke-dev libcjson-de
             libjpeg62-turbo-dev libpng-dev libwebp-dev libexif-dev libstb-dev
             libcurl4-openssl-dev)
 test_pkgs=(python3 python3-numpy python3-scipy python3-sklearn python3-torch python3-torchaudio
-           python3-torchvision python3-pil python3-soundfile python3-skimage dataset-fashion-mnist)
+           python3-torchvision python3-pil python3-soundfile python3-skimage dataset-fashion-mnist
+           chromium)
 bench_pkgs=(python3-pandas time)
 
 want=("${build_pkgs[@]}")

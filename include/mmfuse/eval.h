@@ -41,6 +41,17 @@ MM_API mm_status mm_stratified_kfold(const int32_t *y, size_t n, size_t n_splits
                                      uint32_t seed, int32_t *fold_of_row,
                                      bool *warn_small_class, mm_error *err);
 
+/* The least populated class of labels y[0..n) in [0, n_classes) (other
+ * values, e.g. -1 for "no label", are skipped; classes without members are
+ * not counted, as StratifiedKFold sees only the labels present): its label
+ * in *label and its member count in *count, and in *n_below how many
+ * classes have fewer than `below` members (pass n_splits: StratifiedKFold
+ * warns "The least populated class in y has only N members, which is less
+ * than n_splits=K" when *count < n_splits). False (outputs untouched) when
+ * no label is in range or memory runs out. */
+MM_API bool mm_least_populated_class(const int32_t *y, size_t n, size_t n_classes, size_t below,
+                                     int32_t *label, size_t *count, size_t *n_below);
+
 typedef struct mm_metrics {
     size_t n, n_classes;
     double accuracy;

@@ -4,22 +4,24 @@
  * own model files (.mmf).
  *
  * CSV (RFC 4180 with the usual extensions)
- *   - fields separated by a delimiter (default ','), records by LF or CRLF
- *     (a lone CR inside a quoted field is kept as data);
+ *   - fields separated by a delimiter (default ','), records by LF, CRLF or
+ *     a lone CR (old Mac files); inside a quoted field CR and LF are data;
  *   - a field may be quoted with '"'; inside quotes, delimiters, CR/LF and
  *     doubled quotes ("") are data; a quote inside an unquoted field is data;
  *   - after a closing quote only a delimiter or end of record may follow
  *     (anything else is MM_EFORMAT naming line and column);
  *   - a UTF-8 byte-order mark at the start is skipped;
  *   - every field must be valid UTF-8 (MM_EFORMAT naming line and column);
+ *   - a NUL byte in a field, quoted or not, is MM_EFORMAT naming the line
+ *     and column where it stands (a cell is a C string: a NUL would cut it);
  *   - an empty field, quoted or not, is *missing*;
  *   - the first record is the header; every later record must have the same
  *     number of fields (a ragged record is MM_EFORMAT naming its line);
  *     a completely empty line (no characters at all) is skipped;
  *   - a file ending without a final newline is fine; a quote still open at
  *     end of file is MM_EFORMAT naming the line where the quote opened.
- *   Lines are numbered from 1 in the physical file (a quoted newline advances
- *   the count), columns from 1.
+ *   Lines are numbered from 1 in the physical file (LF, CRLF and a lone CR
+ *   each end a line, inside quotes too), columns from 1.
  *
  * The reader streams: it holds one buffer (params.buffer_size) plus the
  * current record, whatever the file size. mm_table keeps every cell once,
@@ -64,7 +66,8 @@ typedef struct mm_csv_field {
 
 typedef struct mm_csv_reader mm_csv_reader;
 
-/* Opens a file for streaming. `path` appears in every error message. */
+/* Opens a file for streaming: any readable file, a pipe, or "-" for standard
+ * input (read once, front to back). `path` appears in every error message. */
 MM_API mm_status mm_csv_open(const char *path, mm_csv_params params, mm_csv_reader **out,
                              mm_error *err);
 /* Streams from memory (the buffer must outlive the reader); `name` is used
@@ -107,6 +110,33 @@ MM_API size_t mm_table_row_line(const mm_table *t, size_t row);
 /* The source name given when reading (path or buffer name). */
 MM_API const char *mm_table_source(const mm_table *t);
 
+/* ---------------------------------------------------------------- numbers */
+/*
+ * The one grammar of numbers in cells. Numeric columns, the inference of
+ * column roles, numeric targets and numeric settings (late-fusion weights)
+ * all use it, so a cell is a number everywhere or nowhere:
+ *
+ *     number   := blank* sign? mantissa exponent? blank*
+ *     sign     := '+' | '-'
+ *     mantissa := digit+ ( '.' digit* )?  |  '.' digit+
+ *     exponent := ( 'e' | 'E' ) sign? digit+
+ *     digit    := '0' .. '9'          blank := ' ' | TAB
+ *
+ * Numbers: "42", "-0.5", "+.5", "1.", "6.02e23", "1E-3", " 7 ", "007".
+ * Not numbers: "", "  ", ".", "-", "1e", "1e+", "e5", "0x10", "inf", "nan",
+ * "infinity", "1_000", "1,5", "1 000", "1.2.3", "--1", "1d", and a Unicode
+ * minus sign (U+2212) in place of '-'.
+ * A string that fits the grammar gets the value strtod gives it in the "C"
+ * locale (bit for bit, whatever locale the process uses); one whose value
+ * overflows a double ("1e999") is not a number. Underflow gives strtod's
+ * result (a subnormal or a signed zero). Callers count the cells that are
+ * not numbers (mm_data_report.numeric_unparsable) instead of guessing.
+ */
+
+/* True when the NUL-terminated `s` is a number by the grammar above; its
+ * value then goes to *out (out may be NULL). False otherwise (*out unset). */
+MM_API bool mm_parse_number(const char *s, double *out);
+
 /* ------------------------------------------------------------------ .npy */
 
 /* Writes a 2-D little-endian float32 C-order array in numpy's .npy v1.0
@@ -115,7 +145,12 @@ MM_API const char *mm_table_source(const mm_table *t);
 MM_API mm_status mm_npy_write_f32(const char *path, const float *data, size_t rows, size_t cols,
                                   mm_error *err);
 
-/* Writes `text` to `path` atomically (temporary file + rename). */
+/* Writes `text` to `path` atomically (temporary file + fsync + rename; a
+ * replaced file keeps its permission bits). `path` must be a regular file or
+ * a new name: a symbolic link is followed to the regular file it names, and
+ * a directory, device, FIFO, socket or dangling link is refused with MM_EIO
+ * before anything is written. The npy and safetensors writers below follow
+ * the same rules. */
 MM_API mm_status mm_write_file_atomic(const char *path, const void *data, size_t len,
                                       mm_error *err);
 
@@ -163,7 +198,10 @@ typedef struct mm_st_tensor {
 
 typedef struct mm_st_file mm_st_file;
 
-/* Reads and validates a whole file (memory-mapped when possible). */
+/* Reads and validates a whole file (memory-mapped when possible). The file
+ * must be a regular file of at most 4 GiB (the weights-file limit): a
+ * FIFO, a device, a socket or a directory is refused with MM_EIO before
+ * anything is read, a larger file with MM_EFORMAT. */
 MM_API mm_status mm_st_open(const char *path, mm_st_file **out, mm_error *err);
 /* Validates a file image in memory (copied). `name` is used in messages. */
 MM_API mm_status mm_st_open_buffer(const void *data, size_t len, const char *name,
@@ -178,6 +216,10 @@ MM_API const mm_st_tensor *mm_st_find(const mm_st_file *f, const char *name);
 MM_API const char *mm_st_meta(const mm_st_file *f, const char *key);
 /* xxHash64 (seed 0) of the whole data buffer. */
 MM_API uint64_t mm_st_data_hash(const mm_st_file *f);
+/* The whole file image as read and validated (length prefix, header, data):
+ * *size bytes, owned by f and valid until mm_st_close. For formats that
+ * checksum raw bytes (the model file). */
+MM_API const unsigned char *mm_st_image(const mm_st_file *f, size_t *size);
 
 /* Copies tensor `name` converted to float32 / float64 into dst, which holds
  * `count` elements; the tensor must exist and have exactly that many
@@ -205,6 +247,11 @@ MM_API uint64_t mm_st_writer_data_hash(const mm_st_writer *w);
  * in the reference writer's order (alignment descending, then name) and the
  * header is space-padded to a multiple of 8 bytes. */
 MM_API mm_status mm_st_writer_save(const mm_st_writer *w, const char *path, mm_error *err);
+/* The same bytes mm_st_writer_save writes, in one malloc'd buffer (*out,
+ * *len; the caller frees it), for formats that patch or hash the image
+ * before writing it. */
+MM_API mm_status mm_st_writer_serialize(const mm_st_writer *w, unsigned char **out, size_t *len,
+                                        mm_error *err);
 
 #ifdef __cplusplus
 }

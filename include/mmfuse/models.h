@@ -57,6 +57,8 @@ typedef struct mm_model_entry {
     const char *url;    /* where to download a safetensors file with torchvision/timm key names */
     const char *sha256; /* lowercase hex, or NULL when no verified checksum is known */
     const char *about;  /* one line: what it is, licence/source, input size          */
+    uint64_t max_bytes; /* upper bound on the file's size (its float32 parameters plus
+                           about 25%); `mmfuse models pull NAME` aborts a larger body */
 } mm_model_entry;
 
 /* Number of registry entries. */
@@ -98,33 +100,59 @@ MM_API void mm_sha256_update(mm_sha256 *s, const void *data, size_t n);
 /* Writes the 32-byte digest; s must be re-initialised before reuse. */
 MM_API void mm_sha256_final(mm_sha256 *s, uint8_t out[32]);
 /* SHA-256 of a whole file as 64 lowercase hex digits plus a NUL.
- * MM_EIO naming the file when it cannot be opened or read. */
+ * MM_EIO naming the file when it cannot be opened or read, or is not a
+ * regular file (a FIFO, a device, a directory); MM_EFORMAT when it is
+ * larger than the weights-file limit (4 GiB). */
 MM_API mm_status mm_sha256_file(const char *path, char hex[65], mm_error *err);
 
 /* ---------------------------------------------------------------- download */
+
+/* A transfer slower than this many bytes per second for stall_s seconds is
+ * abandoned. */
+#define MM_DOWNLOAD_STALL_BYTES_PER_S 1024
 
 typedef struct mm_download_params {
     const char *sha256; /* expected digest, 64 hex digits in either case, or NULL */
     bool progress;      /* draw mmfuse's progress bar on stderr (only on a TTY)    */
     long timeout_s;     /* connect timeout in seconds; 0 = default 30             */
+    long stall_s;       /* seconds under MM_DOWNLOAD_STALL_BYTES_PER_S before the
+                           transfer is abandoned; 0 = default 30                   */
+    long max_time_s;    /* the whole transfer's limit in seconds; 0 = none         */
+    uint64_t max_bytes; /* the largest body accepted; 0 = no limit. Checked against
+                           the announced length and, for chunked bodies, as the
+                           bytes arrive                                            */
+    /* Called with the complete temporary file (closed to further writes, not
+     * yet renamed) and its SHA-256 as 64 lowercase hex digits. A non-OK status
+     * (with err set) removes the file, leaves dest untouched and is what
+     * mm_download returns. NULL = no check. */
+    mm_status (*verify)(const char *tmp_path, const char *sha256_hex, void *user, mm_error *err);
+    void *verify_user;
 } mm_download_params;
 
-/* { NULL, false, 0 } */
+/* { NULL, false, 0, 0, 0, 0, NULL, NULL } */
 MM_API mm_download_params mm_download_params_default(void);
 
 /* Downloads url (http://, https:// or file://) to dest with libcurl,
- * following redirects and hashing while writing. The bytes go to a
- * temporary file next to dest, which is fsync'ed and renamed into place only
- * when everything succeeded; missing parent directories of dest are created.
- * A transfer that stalls (under 1 byte/s for 60 s) is abandoned.
+ * following redirects and hashing while writing. dest is an output as
+ * described in src/io/atomic.h: a regular file or a new name (a symbolic
+ * link is followed; devices, FIFOs, sockets and directories are refused).
+ * The bytes go to a temporary file next to it, which is fsync'ed and renamed
+ * into place only when everything succeeded (a replaced file keeps its
+ * permission bits); missing parent directories of dest are created. The
+ * temporary file is recorded for removal on SIGINT/SIGTERM when the program
+ * installed that cleanup. A transfer that stalls (under
+ * MM_DOWNLOAD_STALL_BYTES_PER_S for p->stall_s seconds), runs past
+ * p->max_time_s or grows past p->max_bytes is abandoned.
  * Statuses (dest untouched and no temporary file left on every failure):
  *   MM_EINVAL   empty url/dest, a scheme other than the three above, or a
  *               p->sha256 that is not 64 hex digits;
  *   MM_EIO      connection errors, HTTP status >= 400 (the message gives the
  *               status and the URL), a transfer shorter than announced, a
- *               file that cannot be written;
+ *               stall or the overall time limit, a destination that is not
+ *               a regular file or a new name, a file that cannot be written;
  *   MM_EFORMAT  the SHA-256 of the bytes differs from p->sha256 (the message
- *               shows the expected and the actual digest);
+ *               shows the expected and the actual digest), or the body is
+ *               larger than p->max_bytes; or what p->verify returned;
  *   MM_ENOMEM   libcurl could not be initialised.
  * p may be NULL (defaults). */
 MM_API mm_status mm_download(const char *url, const char *dest, const mm_download_params *p,

@@ -18,10 +18,28 @@
  *   columns) form a block of their own named after the group. Each text column is its own TF-IDF block named
  *   "text:<column>". Each image / audio column is its own block
  *   "image:<column>" / "audio:<column>" from a per-file encoder (fileenc.h);
- *   file paths are relative to the CSV's folder. A block row is *present*
+ *   file paths follow the media path policy below. A block row is *present*
  *   when the row holds any value of the block's columns (for files: a file
  *   the encoder could use); absent rows are zeros in the values and only the
  *   present flag says so.
+ *
+ * Media paths
+ *   A media cell (image, audio, video column) names a file. A relative path
+ *   is resolved against the folder of the table's CSV; an absolute path, or
+ *   one with "../", is used as written, so one's own data may live
+ *   anywhere. Every media file is opened through a guarded open: it must be
+ *   a regular file (a FIFO, device, socket or directory is refused without
+ *   blocking) no larger than its kind's limit (image 256 MiB, audio 1 GiB,
+ *   video 4 GiB), checked before a byte is read or hashed for the cache.
+ *   A service that takes CSVs from others sets mm_pipeline_params.media_root
+ *   (or mm_pipeline_set_media_root on a loaded model; CLI: --media-root
+ *   DIR): every media path, once resolved against the CSV's folder, then
+ *   has its symbolic links and "." / ".." resolved (realpath) and must lie
+ *   inside that folder (itself resolved the same way). A path outside it
+ *   is not opened: like an unreadable file, that row lacks the modality,
+ *   and the run counts it (mm_data_report.files_outside_root, first
+ *   offender in outside_root_error). The file is then opened by its
+ *   resolved path.
  *
  * Honest evaluation
  *   mm_evaluate runs stratified k-fold CV; inside each fold every fitted
@@ -168,6 +186,10 @@ typedef struct mm_pipeline_params {
     char image_config[1024];   /* image encoder parameters as JSON ("" = defaults) */
     mm_progress_fn progress;   /* may be NULL                                */
     void *progress_user;
+    char media_root[512];      /* confine every media path to this folder,
+                                  symlinks resolved ("" = no confinement; see
+                                  "Media paths" above). Not saved in model
+                                  files.                                     */
 } mm_pipeline_params;
 
 MM_API mm_pipeline_params mm_pipeline_params_default(void);
@@ -196,11 +218,29 @@ typedef struct mm_data_report {
                                    modality then absent)                     */
     size_t files_cached;        /* per-file vectors read from the cache     */
     char file_error[256];       /* the first file failure, for the message  */
+    size_t cache_damaged;       /* feature-cache entries that failed their
+                                   checks (checksum, size, version, a
+                                   non-finite value): recomputed, rewritten */
+    size_t files_outside_root;  /* media paths outside params.media_root,
+                                   not opened (also counted in files_failed) */
+    char outside_root_error[256]; /* the first of them (CSV:line: path)      */
+    /* a class with fewer members than cross-validation folds (scikit-learn's
+       StratifiedKFold warns then): the least populated one, or none */
+    size_t small_class_count;   /* its members (0 = no class that small)    */
+    size_t small_class_folds;   /* the number of folds it is short of       */
+    size_t small_classes;       /* how many classes have fewer members      */
+    bool small_class_inner;     /* in the inner CV of late fusion (inner_folds),
+                                   not the outer folds (n_folds)             */
+    char small_class[128];      /* its label (truncated)                     */
 } mm_data_report;
 
 /* Labels of the target column: distinct non-missing values, sorted
  * numerically when all parse as numbers, else in byte order. y[i] = -1 for
- * rows with a missing target. */
+ * rows with a missing target.
+ * Classification only: a numeric target (every value a number, io.h
+ * grammar) whose values are not all integers, or that has more than 30
+ * distinct values, looks continuous and is refused (MM_EFORMAT naming the
+ * column and the rule). Text labels are always accepted. */
 MM_API mm_status mm_target_encode(const mm_table *t, size_t col, char ***classes,
                                   size_t *n_classes, int32_t **y, mm_error *err);
 MM_API void mm_classes_free(char **classes, size_t n);
@@ -220,16 +260,67 @@ MM_API void mm_pipeline_free(mm_pipeline *m);
 MM_API size_t mm_pipeline_n_classes(const mm_pipeline *m);
 MM_API const char *mm_pipeline_class(const mm_pipeline *m, size_t k);
 MM_API const mm_pipeline_params *mm_pipeline_get_params(const mm_pipeline *m);
+/* Confines the media paths of later mm_pipeline_predict calls to dir (see
+ * "Media paths"; NULL or "" = no confinement), e.g. on a model from
+ * mm_pipeline_load. MM_EINVAL when dir is too long, MM_EIO when it cannot
+ * be resolved or is not a directory (the setting is then unchanged). Not
+ * thread-safe against a concurrent predict on the same model. */
+MM_API mm_status mm_pipeline_set_media_root(mm_pipeline *m, const char *dir, mm_error *err);
 /* Columns of the training schema: name of column j and its role. */
+/* The name of the column the model was trained to predict. */
+MM_API const char *mm_pipeline_target(const mm_pipeline *m);
 MM_API size_t mm_pipeline_n_columns(const mm_pipeline *m);
 MM_API const char *mm_pipeline_column(const mm_pipeline *m, size_t j, mm_role *role);
 
-/* Saves to / loads from the model file (safetensors container; see
- * src/pipeline/model_file.c for the layout). Loading validates the
- * container, the checksum of the payload, the format version and every
- * array's size before use. */
+/* ------------------------------------------------------------------ model file
+ *
+ * The model file (.mmf) is a safetensors container (io.h) whose metadata
+ * holds the pipeline header (JSON) and a checksum, and whose tensors hold
+ * every fitted array; src/pipeline/model_file.c describes it byte by byte.
+ *
+ * Format 2 (written now): the checksum is the SHA-256 of the whole file,
+ * every byte from the length prefix to the last data byte, with the 64
+ * bytes of the checksum value itself hashed as 64 ASCII '0' characters.
+ * The value is stored as 64 lowercase hex digits in the metadata field
+ * "mmfuse.checksum", which the writer always places at file bytes
+ * MM_MODEL_CHECKSUM_AT .. MM_MODEL_CHECKSUM_AT + 63: the JSON header
+ * starts with {"__metadata__":{"format":"mmfuse-model","mmfuse.checksum":"
+ * A fixed width means filling it in changes no length or offset.
+ *
+ * Format 1 (older files): the checksum is the xxHash64 of the tensor data
+ * only (16 hex digits), so the header is not protected. Such files still
+ * load; mm_pipeline_format tells the caller, who should say so.
+ *
+ * Loading validates, before anything is built: the container, the
+ * checksum, the format version, the header against its schema (every field
+ * required, unknown or repeated fields rejected), the header against
+ * itself (columns vs encoders, block names, dimensions and missing
+ * strategies, models vs fusion, class order) and every tensor's dtype and
+ * shape against what the header implies, with no tensor left over.
+ * Errors: MM_EFORMAT (corrupt or inconsistent; the message names the field
+ * or tensor), MM_EUNSUPPORTED (a newer format version, or an encoder this
+ * build lacks or computes differently), MM_EIO, MM_ENOMEM. */
+#define MM_MODEL_FORMAT_VERSION 2
+#define MM_MODEL_CHECKSUM_AT 68
+
+/* Writes the model atomically (temporary name + rename); the output is a
+ * deterministic function of the fitted model. */
 MM_API mm_status mm_pipeline_save(const mm_pipeline *m, const char *path, mm_error *err);
+/* The same bytes in memory: *out (malloc'd, the caller frees), *len. */
+MM_API mm_status mm_pipeline_save_buffer(const mm_pipeline *m, unsigned char **out, size_t *len,
+                                         mm_error *err);
 MM_API mm_status mm_pipeline_load(const char *path, mm_pipeline **out, mm_error *err);
+/* Loads a model file image from memory (copied); `name` is used in messages. */
+MM_API mm_status mm_pipeline_load_buffer(const void *data, size_t len, const char *name,
+                                         mm_pipeline **out, mm_error *err);
+/* The format version of the file m was loaded from (1 or 2), or 0 when m
+ * was fitted in this process. */
+MM_API int mm_pipeline_format(const mm_pipeline *m);
+/* The format-2 checksum of a file image of len bytes, as 64 lowercase hex
+ * digits + NUL into hex (whatever the stored value is). MM_EFORMAT when
+ * the image does not have the checksum field at its fixed place. */
+MM_API mm_status mm_pipeline_file_checksum(const void *file, size_t len, char hex[65],
+                                           mm_error *err);
 /* A readable multi-line description (schema, blocks, fusion, classes). malloc'd. */
 MM_API char *mm_pipeline_describe(const mm_pipeline *m);
 

@@ -4,8 +4,10 @@
  * channels averaged in float32. The only third-party decoder of the audio
  * module lives here.
  *
- * Robustness: the path is checked (exists, regular file, readable,
- * non-empty) before libsndfile sees it; the sample rate and channel count
+ * Robustness: the file is opened through the guarded open (io/guard.h: a
+ * regular file within MM_GUARD_MAX_AUDIO, so a FIFO or a device never
+ * blocks or streams for ever), checked non-empty, and libsndfile decodes
+ * from that same descriptor; the sample rate and channel count
  * are range-checked; a WAV whose data chunk claims more than the file holds
  * is rejected (check_wav_length); the buffer grows with what is actually decoded (a
  * header's frame count is only a hint, capped by duration / max_seconds),
@@ -13,16 +15,14 @@
  * reported by libsndfile at any point rejects the file, as soundfile raises
  * there. */
 #include "audio/audio_internal.h"
+#include "io/guard.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <sndfile.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 enum { BLOCK_FRAMES = 4096, MAX_CHANNELS = 1024 };
@@ -36,47 +36,47 @@ static uint32_t le32(const unsigned char *p)
  * (a lying header or an interrupted write) is rejected. libsndfile would
  * quietly read the bytes present (and librosa with it); we call such a file
  * corrupt. 0 and 0xFFFFFFFF are the usual "length unknown" marks of
- * streamed WAVs and are accepted. The chunk headers are walked with seeks
- * (at most 64 chunks before the data chunk); anything odd is left to
- * libsndfile to judge. */
-static mm_status check_wav_length(const char *path, uint64_t file_size, mm_error *err)
+ * streamed WAVs and are accepted. The chunk headers are walked with
+ * positioned reads (at most 64 chunks before the data chunk, the
+ * descriptor's offset untouched); anything odd is left to libsndfile to
+ * judge. */
+static mm_status check_wav_length(int fd, const char *path, uint64_t file_size, mm_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return MM_OK; /* sf_open reports it */
     unsigned char h[12];
-    mm_status st = MM_OK;
-    if (fread(h, 1, 12, f) == 12 && memcmp(h, "RIFF", 4) == 0 && memcmp(h + 8, "WAVE", 4) == 0) {
-        uint64_t pos = 12;
-        for (int i = 0; i < 64 && pos + 8 <= file_size; i++) {
-            if (fseeko(f, (off_t)pos, SEEK_SET) != 0 || fread(h, 1, 8, f) != 8) break;
-            uint32_t size = le32(h + 4);
-            if (memcmp(h, "data", 4) == 0) {
-                uint64_t avail = file_size - (pos + 8);
-                if (size != 0 && size != 0xFFFFFFFFu && (uint64_t)size > avail)
-                    st = mm_error_set(err, MM_EFORMAT,
-                                      "%s: WAV header declares %" PRIu32 " bytes of audio, the file holds %" PRIu64
-                                      " (truncated or corrupt)", path, size, avail);
-                break;
-            }
-            pos += 8 + (uint64_t)size + (size & 1u);
+    if (pread(fd, h, 12, 0) != 12 || memcmp(h, "RIFF", 4) != 0 || memcmp(h + 8, "WAVE", 4) != 0) return MM_OK;
+    uint64_t pos = 12;
+    for (int i = 0; i < 64 && pos + 8 <= file_size; i++) {
+        if (pread(fd, h, 8, (off_t)pos) != 8) break;
+        uint32_t size = le32(h + 4);
+        if (memcmp(h, "data", 4) == 0) {
+            uint64_t avail = file_size - (pos + 8);
+            if (size != 0 && size != 0xFFFFFFFFu && (uint64_t)size > avail)
+                return mm_error_set(err, MM_EFORMAT,
+                                    "%s: WAV header declares %" PRIu32 " bytes of audio, the file holds %" PRIu64
+                                    " (truncated or corrupt)", path, size, avail);
+            break;
         }
+        pos += 8 + (uint64_t)size + (size & 1u);
     }
-    fclose(f);
-    return st;
+    return MM_OK;
 }
 
-static mm_status check_path(const char *path, mm_error *err)
+/* Opens the file through the guarded open (a regular file within the
+ * audio limit, never blocking on a FIFO) and checks it before libsndfile
+ * sees it; libsndfile then reads from this descriptor, so the file checked
+ * is the file decoded. */
+static mm_status open_checked(const char *path, int *fd, mm_error *err)
 {
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return mm_error_set(err, MM_EIO, "%s: cannot open: %s", path, strerror(errno));
-    if (S_ISDIR(sb.st_mode)) return mm_error_set(err, MM_EIO, "%s: is a directory", path);
-    if (!S_ISREG(sb.st_mode)) return mm_error_set(err, MM_EIO, "%s: not a regular file", path);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return mm_error_set(err, MM_EIO, "%s: cannot open: %s", path, strerror(errno));
-    close(fd);
-    if (sb.st_size == 0) return mm_error_set(err, MM_EFORMAT, "%s: empty file (0 bytes)", path);
-    return check_wav_length(path, (uint64_t)sb.st_size, err);
+    uint64_t size;
+    mm_status st = mm_guard_open(path, MM_GUARD_AUDIO, 0, fd, &size, err);
+    if (st) return st;
+    if (size == 0) st = mm_error_set(err, MM_EFORMAT, "%s: empty file (0 bytes)", path);
+    if (!st) st = check_wav_length(*fd, path, size, err);
+    if (st) {
+        close(*fd);
+        *fd = -1;
+    }
+    return st;
 }
 
 bool mm_fbuf_reserve(mm_fbuf *b, size_t need)
@@ -164,6 +164,41 @@ static mm_status read_all(const char *path, SNDFILE *sf, size_t ch, sf_count_t l
     return st;
 }
 
+/* Checks the stream libsndfile opened (rate, channels, offset, length) and
+ * decodes the asked-for part into b. */
+static mm_status decode_open(const char *path, SNDFILE *sf, const SF_INFO *info, double offset, double duration,
+                             double max_seconds, mm_fbuf *b, mm_error *err)
+{
+    if (info->samplerate < MM_AUDIO_MIN_RATE || info->samplerate > MM_AUDIO_MAX_RATE)
+        return mm_error_set(err, MM_EFORMAT, "%s: sample rate %d Hz outside [%d, %d]", path,
+                            info->samplerate, MM_AUDIO_MIN_RATE, MM_AUDIO_MAX_RATE);
+    if (info->channels < 1 || info->channels > MAX_CHANNELS)
+        return mm_error_set(err, MM_EFORMAT, "%s: %d channels", path, info->channels);
+    const double sr = (double)info->samplerate;
+    /* python int(): truncation toward zero */
+    double start_d = floor(offset * sr);
+    if (start_d > 9.0e15 || (info->frames >= 0 && start_d > (double)info->frames))
+        return mm_error_set(err, MM_EFORMAT, "%s: offset %g s is past the end (%.3f s)", path, offset,
+                            info->frames >= 0 ? (double)info->frames / sr : 0.0);
+    sf_count_t start = (sf_count_t)start_d;
+    if (start > 0 && sf_seek(sf, start, SEEK_SET) < 0)
+        return mm_error_set(err, MM_EFORMAT, "%s: cannot seek to %g s", path, offset);
+    sf_count_t limit;
+    bool limit_is_error;
+    if (duration > 0.0) {
+        limit = (sf_count_t)fmin(floor(duration * sr), 9.0e15);
+        limit_is_error = false;
+    } else {
+        limit = (sf_count_t)fmin(floor(max_seconds * sr), 9.0e15);
+        limit_is_error = true;
+        if (info->frames > 0 && info->frames < SF_COUNT_MAX && info->frames - start > limit)
+            return mm_error_set(err, MM_EFORMAT, "%s: %.1f s long, more than %g s (set a duration or raise max_duration)",
+                                path, (double)(info->frames - start) / sr, max_seconds);
+    }
+    sf_count_t hint = info->frames > start ? info->frames - start : 0;
+    return read_all(path, sf, (size_t)info->channels, limit, limit_is_error, max_seconds, hint, b, err);
+}
+
 mm_status mm_decode_into(const char *path, double offset, double duration, double max_seconds,
                          mm_fbuf *b, int *sr_native, mm_error *err)
 {
@@ -174,53 +209,21 @@ mm_status mm_decode_into(const char *path, double offset, double duration, doubl
         !(max_seconds > 0.0) || !isfinite(max_seconds))
         return mm_error_set(err, MM_EINVAL, "%s: bad offset/duration/max_seconds (%g, %g, %g)", path,
                             offset, duration, max_seconds);
-    mm_status st = check_path(path, err);
+    int fd;
+    mm_status st = open_checked(path, &fd, err);
     if (st) return st;
     SF_INFO info;
     memset(&info, 0, sizeof info);
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (!sf)
+    /* the descriptor stays ours (closed below, whatever sf_open_fd did) */
+    SNDFILE *sf = sf_open_fd(fd, SFM_READ, &info, SF_FALSE);
+    if (!sf) {
+        close(fd);
         return mm_error_set(err, MM_EFORMAT,
                             "%s: not a readable audio file (unknown format or corrupt header)", path);
-    if (info.samplerate < MM_AUDIO_MIN_RATE || info.samplerate > MM_AUDIO_MAX_RATE) {
-        sf_close(sf);
-        return mm_error_set(err, MM_EFORMAT, "%s: sample rate %d Hz outside [%d, %d]", path,
-                            info.samplerate, MM_AUDIO_MIN_RATE, MM_AUDIO_MAX_RATE);
     }
-    if (info.channels < 1 || info.channels > MAX_CHANNELS) {
-        sf_close(sf);
-        return mm_error_set(err, MM_EFORMAT, "%s: %d channels", path, info.channels);
-    }
-    const double sr = (double)info.samplerate;
-    /* python int(): truncation toward zero */
-    double start_d = floor(offset * sr);
-    if (start_d > 9.0e15 || (info.frames >= 0 && start_d > (double)info.frames)) {
-        sf_close(sf);
-        return mm_error_set(err, MM_EFORMAT, "%s: offset %g s is past the end (%.3f s)", path, offset,
-                            info.frames >= 0 ? (double)info.frames / sr : 0.0);
-    }
-    sf_count_t start = (sf_count_t)start_d;
-    if (start > 0 && sf_seek(sf, start, SEEK_SET) < 0) {
-        sf_close(sf);
-        return mm_error_set(err, MM_EFORMAT, "%s: cannot seek to %g s", path, offset);
-    }
-    sf_count_t limit;
-    bool limit_is_error;
-    if (duration > 0.0) {
-        limit = (sf_count_t)fmin(floor(duration * sr), 9.0e15);
-        limit_is_error = false;
-    } else {
-        limit = (sf_count_t)fmin(floor(max_seconds * sr), 9.0e15);
-        limit_is_error = true;
-        if (info.frames > 0 && info.frames < SF_COUNT_MAX && info.frames - start > limit) {
-            sf_close(sf);
-            return mm_error_set(err, MM_EFORMAT, "%s: %.1f s long, more than %g s (set a duration or raise max_duration)",
-                                path, (double)(info.frames - start) / sr, max_seconds);
-        }
-    }
-    sf_count_t hint = info.frames > start ? info.frames - start : 0;
-    st = read_all(path, sf, (size_t)info.channels, limit, limit_is_error, max_seconds, hint, b, err);
+    st = decode_open(path, sf, &info, offset, duration, max_seconds, b, err);
     sf_close(sf);
+    close(fd);
     if (st) return st;
     if (!mm_fbuf_reserve(b, 1)) return mm_error_set(err, MM_ENOMEM, "%s: out of memory", path);
     if (sr_native) *sr_native = info.samplerate;

@@ -151,6 +151,33 @@ static void print_json(const mm_eval_result *r, const pair_result *pr, size_t np
     cJSON_Delete(j);
 }
 
+/* --report: the evaluation's report plus the complementarity of each pair. */
+static int write_report(const mm_cli *c, const mm_schema *s, const mm_eval_result *r, const pair_result *pr,
+                        size_t np)
+{
+    if (!c->report) return 0;
+    mm_report_pair *pairs = calloc(np ? np : 1, sizeof *pairs);
+    if (!pairs) return mm_cli_fail(MM_ENOMEM, NULL);
+    for (size_t i = 0; i < np; i++) {
+        const pair_result *p = &pr[i];
+        pairs[i] = (mm_report_pair){.a = r->block_names[p->a],
+                                    .b = r->block_names[p->b],
+                                    .acc_a = r->results[p->a].acc_mean,
+                                    .acc_b = r->results[p->b].acc_mean,
+                                    .acc_fused = r->results[p->fused].acc_mean,
+                                    .gain = p->gain,
+                                    .one_right = p->c.one_right,
+                                    .yule_q = p->c.yule_q,
+                                    .error_kappa = p->c.error_kappa,
+                                    .n_cca = p->n_cca,
+                                    .verdict = mm_complementarity_verdict(p->gain)};
+        memcpy(pairs[i].cca, p->cca, sizeof pairs[i].cca);
+    }
+    int rc = mm_cli_write_report(c, s, r, pairs, np, "analysis");
+    free(pairs);
+    return rc;
+}
+
 int mm_cmd_analyze(mm_cli *c)
 {
     if (c->n_positional != 1 || !c->target) {
@@ -206,7 +233,9 @@ int mm_cmd_analyze(mm_cli *c)
         for (size_t b = 0; mats && b < nb; b++) mm_mat_free(&mats[b]);
         free(mats);
         if (st) rc = mm_cli_fail(st, &err);
-        else if (c->json) print_json(&r, pr, np, find_row(&r, every));
+        else rc = write_report(c, s, &r, pr, np);
+        if (rc) {
+        } else if (c->json) print_json(&r, pr, np, find_row(&r, every));
         else print_text(&r, pr, np, find_row(&r, every));
         free(pr);
         mm_eval_result_free(&r);

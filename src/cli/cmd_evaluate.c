@@ -2,21 +2,18 @@
  * alone vs early vs late fusion, by stratified cross-validation. */
 #include "cli/cli.h"
 
+#include "io/atomic.h"
+
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *source_name(mm_role_source s)
-{
-    return s == MM_SRC_FLAG ? "flag" : s == MM_SRC_CONFIG ? "config" : "inferred";
-}
 
 static void print_schema(const mm_schema *s, const mm_eval_result *r)
 {
     printf("schema:\n");
     for (size_t j = 0; j < s->n_cols; j++) {
         const mm_column_role *c = &s->cols[j];
-        printf("  %-22s %-12s %s%s%s\n", c->name, mm_role_name(c->role), source_name(c->source),
+        printf("  %-22s %-12s %s%s%s\n", c->name, mm_role_name(c->role), mm_cli_source_name(c->source),
                c->why[0] ? ": " : "", c->why);
     }
     size_t *count = calloc(r->n_classes, sizeof *count);
@@ -80,7 +77,7 @@ static void print_json(const mm_eval_params *p, const mm_schema *s, const mm_eva
         cJSON *c = cJSON_CreateObject();
         cJSON_AddStringToObject(c, "column", s->cols[k].name);
         cJSON_AddStringToObject(c, "role", mm_role_name(s->cols[k].role));
-        cJSON_AddStringToObject(c, "source", source_name(s->cols[k].source));
+        cJSON_AddStringToObject(c, "source", mm_cli_source_name(s->cols[k].source));
         cJSON_AddStringToObject(c, "why", s->cols[k].why);
         cJSON_AddItemToArray(schema, c);
     }
@@ -119,6 +116,12 @@ static void print_json(const mm_eval_params *p, const mm_schema *s, const mm_eva
         cJSON_AddNumberToObject(c, "macro_f1", row->macro_f1);
         cJSON_AddNumberToObject(c, "weighted_f1", row->weighted_f1);
         cJSON_AddNumberToObject(c, "log_loss", row->log_loss);
+        cJSON *met = mm_cli_json_metrics(r->y, row->oof_pred, row->oof_proba, r->n_rows, r->n_classes, r->classes);
+        while (met && met->child) {
+            const char *key = met->child->string;
+            cJSON_AddItemToObject(c, key, cJSON_DetachItemViaPointer(met, met->child));
+        }
+        cJSON_Delete(met);
         cJSON_AddItemToArray(res, c);
     }
     if (r->best_single >= 0) {
@@ -136,32 +139,44 @@ static void print_json(const mm_eval_params *p, const mm_schema *s, const mm_eva
     cJSON_Delete(j);
 }
 
-/* Out-of-fold probabilities: one line per (row, model). Rows are numbered
- * among the evaluated rows (those with a target), in file order. */
-static int write_oof(const mm_cli *c, const mm_eval_result *r)
+/* Out-of-fold probabilities: one line per (row, model), in the convention
+ * of every CSV mmfuse writes: `row` is the 1-based data-row number in the
+ * input file (the first line after the header is row 1; rows without a
+ * target are absent), classes are written by name, and the probability
+ * columns are proba_<class>. Written into the output reserved before the
+ * evaluation; committed only whole. */
+static int write_oof(mm_io_atomic *f, const mm_table *t, const mm_schema *s, const mm_eval_result *r)
 {
-    FILE *f = fopen(c->save_oof, "wb");
-    if (!f) {
-        fprintf(stderr, "mmfuse: cannot write %s\n", c->save_oof);
-        return MM_EXIT_IO;
+    char **cls = NULL;
+    size_t ncls = 0;
+    int32_t *y_all = NULL;
+    size_t *file_row = mm_alloc_array(r->n_rows + 1, sizeof *file_row);
+    mm_error err = {0};
+    mm_status st = file_row ? mm_target_encode(t, (size_t)s->target_col, &cls, &ncls, &y_all, &err)
+                            : mm_error_set(&err, MM_ENOMEM, "out of memory");
+    if (!st) {
+        for (size_t i = 0, k = 0; i < mm_table_rows(t) && k < r->n_rows; i++)
+            if (y_all[i] >= 0) file_row[k++] = i + 1;
+        mm_classes_free(cls, ncls);
+        free(y_all);
+        st = mm_io_atomic_printf(f, &err, "row,model,true,pred");
     }
-    fprintf(f, "row,model,true,pred");
-    for (size_t k = 0; k < r->n_classes; k++) fprintf(f, ",proba_%zu", k);
-    fprintf(f, "\n");
-    for (size_t m = 0; m < r->n_results; m++) {
+    for (size_t k = 0; k < r->n_classes && !st; k++) st = mm_io_atomic_printf(f, &err, ",proba_%s", r->classes[k]);
+    if (!st) st = mm_io_atomic_printf(f, &err, "\n");
+    for (size_t m = 0; m < r->n_results && !st; m++) {
         const mm_eval_row *row = &r->results[m];
         const char *key = strcmp(row->kind, "single") == 0 ? r->block_names[m] : row->kind;
-        for (size_t i = 0; i < r->n_rows; i++) {
-            fprintf(f, "%zu,%s,%d,%d", i, key, r->y[i], row->oof_pred[i]);
-            for (size_t k = 0; k < r->n_classes; k++) fprintf(f, ",%.17g", row->oof_proba[i * r->n_classes + k]);
-            fprintf(f, "\n");
+        for (size_t i = 0; i < r->n_rows && !st; i++) {
+            st = mm_io_atomic_printf(f, &err, "%zu,%s,%s,%s", file_row[i], key, r->classes[r->y[i]],
+                                     r->classes[row->oof_pred[i]]);
+            for (size_t k = 0; k < r->n_classes && !st; k++)
+                st = mm_io_atomic_printf(f, &err, ",%.17g", row->oof_proba[i * r->n_classes + k]);
+            if (!st) st = mm_io_atomic_printf(f, &err, "\n");
         }
     }
-    if (fclose(f) != 0) {
-        fprintf(stderr, "mmfuse: cannot write %s\n", c->save_oof);
-        return MM_EXIT_IO;
-    }
-    return 0;
+    free(file_row);
+    if (!st) st = mm_io_atomic_commit(f, &err);
+    return st ? mm_cli_fail(st, &err) : 0;
 }
 
 int mm_cmd_evaluate(mm_cli *c)
@@ -174,12 +189,18 @@ int mm_cmd_evaluate(mm_cli *c)
         fprintf(stderr, "mmfuse evaluate: --target COL is required (the column to predict)\n");
         return MM_EXIT_USAGE;
     }
+    /* --save-oof is reserved first: an unwritable path fails before the work */
+    mm_io_atomic oof = {.fd = -1, .slot = -1};
+    mm_error oerr = {0};
+    mm_status ost = c->save_oof ? mm_io_atomic_open(&oof, c->save_oof, &oerr) : MM_OK;
+    if (ost) return mm_cli_fail(ost, &oerr);
     mm_table *t = NULL;
     mm_schema *s = NULL;
     int rc = mm_cli_read_table(c, c->positional[0], &t);
     if (!rc) rc = mm_cli_schema(c, t, &s);
     if (!rc) rc = mm_cli_write_config(c, s);
     if (rc) {
+        mm_io_atomic_abort(&oof);
         mm_schema_free(s);
         mm_table_free(t);
         return rc;
@@ -196,7 +217,8 @@ int mm_cmd_evaluate(mm_cli *c)
         rc = mm_cli_fail(st, &err);
     } else {
         mm_cli_report(c, &r.report, "evaluation");
-        if (c->save_oof) rc = write_oof(c, &r);
+        if (c->save_oof) rc = write_oof(&oof, t, s, &r);
+        if (!rc) rc = mm_cli_write_report(c, s, &r, NULL, 0, "evaluation");
         if (!rc && c->json) {
             print_json(&c->eval, s, &r);
         } else if (!rc) {
@@ -206,6 +228,7 @@ int mm_cmd_evaluate(mm_cli *c)
         }
         mm_eval_result_free(&r);
     }
+    mm_io_atomic_abort(&oof); /* nothing left to do after a commit */
     mm_schema_free(s);
     mm_table_free(t);
     return rc;

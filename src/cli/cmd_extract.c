@@ -2,21 +2,11 @@
  * a JSON sidecar naming each block's column range. */
 #include "cli/cli.h"
 
+#include "io/atomic.h"
+
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* FEATURES.npy -> FEATURES.json (or PATH.json when PATH has no .npy). */
-static char *sidecar_path(const char *npy)
-{
-    size_t n = strlen(npy);
-    char *p = malloc(n + 6);
-    if (!p) return NULL;
-    memcpy(p, npy, n + 1);
-    if (n > 4 && strcmp(p + n - 4, ".npy") == 0) p[n - 4] = '\0';
-    strcat(p, ".json");
-    return p;
-}
 
 static void copy_block(const mm_block *b, float *dst, size_t stride, size_t col0)
 {
@@ -37,12 +27,34 @@ int mm_cmd_extract(mm_cli *c)
         mm_cli_usage(stderr, "extract");
         return MM_EXIT_USAGE;
     }
+    /* Both outputs are reserved before the work (see io/atomic.h): an
+     * unwritable destination fails now, and an interrupted run leaves the
+     * old files as they were. */
+    mm_io_atomic npy = {.fd = -1, .slot = -1}, sidecar = {.fd = -1, .slot = -1};
+    mm_error oerr = {0};
+    char *side = mm_cli_sidecar_path(c->output);
+    mm_status ost = side ? mm_io_atomic_open(&npy, c->output, &oerr) : mm_error_set(&oerr, MM_ENOMEM, "out of memory");
+    if (!ost) ost = mm_io_atomic_open(&sidecar, side, &oerr);
+    if (ost) {
+        mm_io_atomic_abort(&npy);
+        free(side);
+        return mm_cli_fail(ost, &oerr);
+    }
     mm_table *t = NULL;
     mm_schema *s = NULL;
     int rc = mm_cli_read_table(c, c->positional[0], &t);
+    if (!rc && mm_table_rows(t) == 0) {
+        /* without rows no column has values to infer a role from or to encode */
+        fprintf(stderr, "mmfuse: %s: the file has a header but no data rows; nothing to extract\n",
+                c->positional[0]);
+        rc = MM_EXIT_DATA;
+    }
     /* the target is optional here; when given, it is kept out of the features */
     if (!rc) rc = mm_cli_schema(c, t, &s);
     if (rc) {
+        mm_io_atomic_abort(&npy);
+        mm_io_atomic_abort(&sidecar);
+        free(side);
         mm_table_free(t);
         return rc;
     }
@@ -52,7 +64,7 @@ int mm_cmd_extract(mm_cli *c)
     mm_error err = {0};
     mm_status st = mm_pipeline_extract(&c->eval.pipeline, s, t, c->scale, &blocks, &nb, &rep, &err);
     float *data = NULL;
-    char *side = NULL, *json = NULL;
+    char *json = NULL;
     if (st) {
         rc = mm_cli_fail(st, &err);
         goto done;
@@ -97,17 +109,21 @@ int mm_cmd_extract(mm_cli *c)
     }
     json = cJSON_Print(j);
     cJSON_Delete(j);
-    side = sidecar_path(c->output);
-    if (!data || !json || !side) {
+    if (!data || !json) {
         rc = mm_cli_fail(mm_error_set(&err, MM_ENOMEM, "out of memory (%zu x %zu features)", n, total), &err);
         goto done;
     }
-    st = mm_npy_write_f32(c->output, data, n, total, &err);
-    if (!st) st = mm_write_file_atomic(side, json, strlen(json), &err);
+    st = mm_npy_write_f32(npy.tmp, data, n, total, &err);
+    if (st) mm_cli_error_rename(&err, npy.tmp, c->output);
+    if (!st) st = mm_io_atomic_write(&sidecar, json, strlen(json), &err);
+    if (!st) st = mm_io_atomic_commit(&npy, &err);
+    if (!st) st = mm_io_atomic_commit(&sidecar, &err);
     if (st) rc = mm_cli_fail(st, &err);
     else if (!c->quiet)
         fprintf(stderr, "mmfuse: wrote %zu x %zu features to %s (block layout in %s)\n", n, total, c->output, side);
 done:
+    mm_io_atomic_abort(&npy); /* removes what was not committed */
+    mm_io_atomic_abort(&sidecar);
     free(data);
     free(side);
     cJSON_free(json);

@@ -1,6 +1,8 @@
 /* mmfuse train / predict / inspect: one model file in, predictions out. */
 #include "cli/cli.h"
 
+#include "io/atomic.h"
+
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,13 @@ int mm_cmd_train(mm_cli *c)
     mm_pipeline_params p = c->eval.pipeline;
     int rc = parse_fusion(c->fusion, &p);
     if (rc) return rc;
+    /* The model file is reserved before the work, so that an unwritable
+     * destination fails now; the model is saved over the reserved temporary
+     * file and renamed into place at the end (see io/atomic.h). */
+    mm_io_atomic out;
+    mm_error oerr = {0};
+    mm_status ost = mm_io_atomic_open(&out, c->output, &oerr);
+    if (ost) return mm_cli_fail(ost, &oerr);
     mm_table *t = NULL;
     mm_schema *s = NULL;
     rc = mm_cli_read_table(c, c->positional[0], &t);
@@ -53,7 +62,9 @@ int mm_cmd_train(mm_cli *c)
     if (!rc && st) rc = mm_cli_fail(st, &err);
     if (!rc) {
         mm_cli_report(c, &rep, "training");
-        st = mm_pipeline_save(m, c->output, &err);
+        st = mm_pipeline_save(m, out.tmp, &err);
+        if (st) mm_cli_error_rename(&err, out.tmp, c->output);
+        if (!st) st = mm_io_atomic_commit(&out, &err);
         if (st) rc = mm_cli_fail(st, &err);
     }
     if (!rc && !c->quiet) {
@@ -62,6 +73,7 @@ int mm_cmd_train(mm_cli *c)
         free(d);
         fprintf(stderr, "mmfuse: wrote %s\n", c->output);
     }
+    mm_io_atomic_abort(&out); /* removes the reserved file unless committed */
     mm_pipeline_free(m);
     mm_schema_free(s);
     mm_table_free(t);
@@ -123,6 +135,56 @@ static long id_column(const mm_pipeline *m, const mm_table *t)
     return -1;
 }
 
+/* Whether `name` is one of predict's own output columns: "prediction", or
+ * "proba_<class>" when probabilities are written. */
+static bool is_output_column(const mm_pipeline *m, const char *name, bool proba)
+{
+    if (strcmp(name, "prediction") == 0) return true;
+    if (!proba || strncmp(name, "proba_", 6) != 0) return false;
+    for (size_t k = 0; k < mm_pipeline_n_classes(m); k++)
+        if (strcmp(name + 6, mm_pipeline_class(m, k)) == 0) return true;
+    return false;
+}
+
+/* The header of predict's first column: the id column's name, written as
+ * "id:<name>" when it clashes with an output column (an id column named
+ * "prediction" must not give two "prediction" columns); "row" without an
+ * id column. */
+static void sb_id_header(sbuf *b, const mm_pipeline *m, const char *id_name, bool proba)
+{
+    if (!id_name) {
+        sb_str(b, "row");
+        return;
+    }
+    if (!is_output_column(m, id_name, proba)) {
+        sb_field(b, id_name);
+        return;
+    }
+    size_t n = strlen(id_name);
+    char *renamed = malloc(n + 4);
+    if (!renamed) {
+        b->oom = true;
+        return;
+    }
+    memcpy(renamed, "id:", 3);
+    memcpy(renamed + 3, id_name, n + 1);
+    sb_field(b, renamed);
+    free(renamed);
+}
+
+/* Loads a model; a format-1 file gets a note that its header is unprotected. */
+int mm_cli_load_model(const mm_cli *c, const char *path, mm_pipeline **m)
+{
+    mm_error err = {0};
+    mm_status st = mm_pipeline_load(path, m, &err);
+    if (st) return mm_cli_fail(st, &err);
+    if (mm_pipeline_format(*m) == 1 && !c->quiet)
+        fprintf(stderr, "mmfuse: note: %s is a format-1 model file: its checksum covers the tensor data only, "
+                        "so its header is not protected (retrain to write format %d)\n",
+                path, MM_MODEL_FORMAT_VERSION);
+    return 0;
+}
+
 int mm_cmd_predict(mm_cli *c)
 {
     if (c->n_positional != 2) {
@@ -132,10 +194,15 @@ int mm_cmd_predict(mm_cli *c)
     }
     mm_error err = {0};
     mm_pipeline *m = NULL;
-    mm_status st = mm_pipeline_load(c->positional[0], &m, &err);
-    if (st) return mm_cli_fail(st, &err);
+    int rc = mm_cli_load_model(c, c->positional[0], &m);
+    if (rc) return rc;
+    mm_status st = mm_pipeline_set_media_root(m, c->eval.pipeline.media_root, &err);
+    if (st) {
+        mm_pipeline_free(m);
+        return mm_cli_fail(st, &err);
+    }
     mm_table *t = NULL;
-    int rc = mm_cli_read_table(c, c->positional[1], &t);
+    rc = mm_cli_read_table(c, c->positional[1], &t);
     if (rc) {
         mm_pipeline_free(m);
         return rc;
@@ -164,14 +231,22 @@ int mm_cmd_predict(mm_cli *c)
                 rep.unseen_categories);
     sbuf b = {0};
     long idc = id_column(m, t);
-    sb_field(&b, idc >= 0 ? mm_table_col_name(t, (size_t)idc) : "row");
+    sb_id_header(&b, m, idc >= 0 ? mm_table_col_name(t, (size_t)idc) : NULL, c->proba);
     sb_str(&b, ",prediction");
     if (c->proba)
         for (size_t k = 0; k < K; k++) {
-            char name[600];
-            snprintf(name, sizeof name, "proba_%s", mm_pipeline_class(m, k));
+            const char *cls = mm_pipeline_class(m, k);
+            size_t cl = strlen(cls);
+            char *name = malloc(cl + 7);
+            if (!name) {
+                b.oom = true;
+                break;
+            }
+            memcpy(name, "proba_", 6);
+            memcpy(name + 6, cls, cl + 1);
             sb_put(&b, ",", 1);
             sb_field(&b, name);
+            free(name);
         }
     sb_put(&b, "\n", 1);
     for (size_t i = 0; i < n; i++) {
@@ -190,7 +265,7 @@ int mm_cmd_predict(mm_cli *c)
         sb_field(&b, mm_pipeline_class(m, best));
         if (c->proba)
             for (size_t k = 0; k < K; k++) {
-                snprintf(num, sizeof num, ",%.6f", p[k]);
+                snprintf(num, sizeof num, ",%.9g", p[k]);
                 sb_str(&b, num);
             }
         sb_put(&b, "\n", 1);
@@ -220,8 +295,9 @@ int mm_cmd_inspect(mm_cli *c)
     }
     mm_error err = {0};
     mm_pipeline *m = NULL;
-    mm_status st = mm_pipeline_load(c->positional[0], &m, &err);
-    if (st) return mm_cli_fail(st, &err);
+    int rc = mm_cli_load_model(c, c->positional[0], &m);
+    if (rc) return rc;
+    mm_status st = MM_OK;
     if (c->json) {
         mm_st_file *f = NULL;
         st = mm_st_open(c->positional[0], &f, &err);
@@ -238,7 +314,14 @@ int mm_cmd_inspect(mm_cli *c)
         char *d = mm_pipeline_describe(m);
         if (d) printf("%s", d);
         free(d);
-        printf("model file: %s (valid, checksum ok)\n", c->positional[0]);
+        if (mm_pipeline_format(m) == 1)
+            printf("model file: %s (format 1, valid, checksum ok; the checksum covers the tensor data only, "
+                   "the header is not protected)\n",
+                   c->positional[0]);
+        else
+            printf("model file: %s (format %d, valid, checksum ok; the SHA-256 checksum covers the whole file, "
+                   "header included)\n",
+                   c->positional[0], mm_pipeline_format(m));
     }
     mm_pipeline_free(m);
     return st ? mm_cli_fail(st, &err) : 0;

@@ -2,12 +2,14 @@
  * print where a model's file is. */
 #include "cli/cli.h"
 
+#include "io/atomic.h"
 #include "mmfuse/io.h"
 #include "mmfuse/models.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,7 +20,8 @@ enum { PATH_CAP = 4096 };
 
 static const char *const models_help =
     "usage: mmfuse models [list] [--json]\n"
-    "       mmfuse models pull NAME|URL [--sha256 HEX] [-o|--output PATH] [--force] [-q]\n"
+    "       mmfuse models pull NAME|URL [--sha256 HEX] [-o|--output PATH] [--force]\n"
+    "                          [--timeout SECONDS] [--max-size BYTES] [-q]\n"
     "       mmfuse models path NAME\n"
     "\n"
     "Pretrained CNN image encoders (ResNet-18/34/50, torchvision ImageNet-1k\n"
@@ -34,8 +37,20 @@ static const char *const models_help =
     "    --sha256 HEX           the file's expected SHA-256 (for a NAME the\n"
     "                           registry's, when it lists one); a mismatch is an\n"
     "                           error and leaves nothing behind\n"
-    "    -o, --output PATH      where to save the file\n"
+    "    -o, --output PATH      where to save the file: a regular file or a new\n"
+    "                           name (a symbolic link is followed to the file it\n"
+    "                           names; devices, FIFOs, sockets, directories are\n"
+    "                           refused). The download goes to PATH.tmp.<pid> and is\n"
+    "                           renamed into place when complete and checked; a\n"
+    "                           replaced file keeps its permissions, and Ctrl-C\n"
+    "                           leaves no temporary file\n"
     "    --force                replace an existing file\n"
+    "    --timeout SECONDS      give up when the whole download takes longer\n"
+    "                           (default: no limit; a download slower than 1 KiB/s\n"
+    "                           for 30 s is always abandoned)\n"
+    "    --max-size BYTES       give up when the file is larger (K, M, G suffixes\n"
+    "                           are powers of 1024). A NAME has a limit from the\n"
+    "                           registry (about 1.25 times its expected size)\n"
     "    -q, --quiet            no progress bar\n"
     "                           A file saved as *.safetensors (and every NAME) must\n"
     "                           open as safetensors, or it is removed again. The\n"
@@ -57,11 +72,15 @@ static const char *const models_help =
     "  MMFUSE_MODEL_URL_BASE    pull a NAME from $MMFUSE_MODEL_URL_BASE/<file>\n"
     "                           instead of its registry URL (a mirror, or a local\n"
     "                           folder as file:///path)\n"
+    "  MMFUSE_PULL_STALL_SECONDS  seconds under 1 KiB/s before a download is\n"
+    "                           abandoned (30; meant for tests)\n"
     "  http_proxy, https_proxy, no_proxy   honoured by the downloader\n"
     "\n"
     "Exit codes: 0 ok, 2 usage error, 3 the download is not what was expected\n"
-    "(checksum, not safetensors), 4 download or file error (also: the file exists\n"
-    "and --force was not given).\n";
+    "(checksum, not safetensors, larger than its size limit), 4 download or file\n"
+    "error (also: the file exists and --force was not given; the destination is\n"
+    "not a regular file or a new name; the download stalled or ran past\n"
+    "--timeout; standard output cannot be written).\n";
 
 static int usage(const char *fmt, ...) MM_PRINTF(1, 2);
 static int usage(const char *fmt, ...)
@@ -223,7 +242,69 @@ typedef struct pull_opts {
     const char *sha256;
     const char *output;
     bool force, quiet;
+    long timeout_s;     /* --timeout; 0 = none                          */
+    long stall_s;       /* $MMFUSE_PULL_STALL_SECONDS; 0 = the default   */
+    uint64_t max_bytes; /* --max-size; 0 = none (a NAME has its own)     */
 } pull_opts;
+
+/* What the check of a finished download found. */
+typedef struct pull_check {
+    const char *url;
+    bool weights;
+    size_t n_tensors;
+    char hex[65];
+} pull_check;
+
+/* mm_download's verify hook: a file saved as weights must open as
+ * safetensors. */
+static mm_status verify_pull(const char *tmp, const char *hex, void *user, mm_error *err)
+{
+    pull_check *k = user;
+    snprintf(k->hex, sizeof k->hex, "%s", hex);
+    if (!k->weights) return MM_OK;
+    mm_st_file *f = NULL;
+    mm_error e = {0};
+    if (mm_st_open(tmp, &f, &e) != MM_OK) {
+        /* the reader names the temporary file; the user knows the URL */
+        const char *why = e.msg;
+        size_t tl = strlen(tmp);
+        if (strncmp(why, tmp, tl) == 0 && why[tl] == ':') why += tl + 1 + (why[tl + 1] == ' ');
+        return mm_error_set(err, MM_EFORMAT, "%s is not a usable safetensors file (%s); nothing was saved", k->url,
+                            why);
+    }
+    k->n_tensors = mm_st_count(f);
+    mm_st_close(f);
+    return MM_OK;
+}
+
+/* "1000", "64K", "100M", "2G" (powers of 1024); 0 when invalid. */
+static uint64_t parse_size(const char *v)
+{
+    char *end;
+    errno = 0;
+    if (!(*v >= '0' && *v <= '9')) return 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || end == v) return 0;
+    unsigned shift = 0;
+    if (*end == 'k' || *end == 'K') shift = 10;
+    else if (*end == 'm' || *end == 'M') shift = 20;
+    else if (*end == 'g' || *end == 'G') shift = 30;
+    if (shift) end++;
+    if (*end == 'i' && shift) end++;
+    if ((*end == 'b' || *end == 'B') && shift) end++;
+    if (*end || n > (UINT64_MAX >> shift)) return 0;
+    return (uint64_t)n << shift;
+}
+
+static bool parse_seconds(const char *v, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < 1 || n > 604800) return false;
+    *out = n;
+    return true;
+}
 
 /* The destination already exists and --force was not given. */
 static int pull_existing(const char *dest, const char *sha)
@@ -297,53 +378,34 @@ static int cmd_pull(const pull_opts *o)
     }
     bool weights = e != NULL || ends_with(dest, ".safetensors");
 
-    if (file_size(dest) >= 0 && !o->force) return pull_existing(dest, sha);
+    /* the destination must be a regular file or a new name before anything
+     * is read from it (hashing a device would never end) or downloaded */
+    bool exists = false;
+    mm_status st = mm_io_output_check(dest, NULL, &exists, &err);
+    if (st) return mm_cli_fail(st, &err);
+    if (exists && !o->force) return pull_existing(dest, sha);
 
-    /* Download next to dest under a private name, check it, then rename, so
-     * that a replaced file survives a payload that turns out to be unusable. */
-    char stage[PATH_CAP + 32];
-    snprintf(stage, sizeof stage, "%s.pull.%ld", dest, (long)getpid());
     if (!o->quiet) fprintf(stderr, "mmfuse: downloading %s -> %s\n", url, dest);
     mm_download_params p = mm_download_params_default();
     p.sha256 = sha;
     p.progress = !o->quiet;
-    mm_status st = mm_download(url, stage, &p, &err);
+    p.stall_s = o->stall_s;
+    p.max_time_s = o->timeout_s;
+    p.max_bytes = e ? e->max_bytes : 0;
+    if (o->max_bytes && (!p.max_bytes || o->max_bytes < p.max_bytes)) p.max_bytes = o->max_bytes;
+    /* the payload is checked in its temporary file, before it replaces
+     * anything, so that an unusable download leaves the old file */
+    pull_check chk = {.url = url, .weights = weights};
+    p.verify = verify_pull;
+    p.verify_user = &chk;
+    st = mm_download(url, dest, &p, &err);
     if (st) return mm_cli_fail(st, &err);
 
-    size_t n_tensors = 0;
-    if (weights) {
-        mm_st_file *f = NULL;
-        st = mm_st_open(stage, &f, &err);
-        if (st) {
-            unlink(stage);
-            /* the reader names the staging file; the user knows the URL */
-            const char *why = err.msg;
-            size_t sl = strlen(stage);
-            if (strncmp(why, stage, sl) == 0 && why[sl] == ':') why += sl + 1 + (why[sl + 1] == ' ');
-            fprintf(stderr, "mmfuse: %s is not a usable safetensors file (%s); nothing was saved\n",
-                    url, why);
-            return MM_EXIT_DATA;
-        }
-        n_tensors = mm_st_count(f);
-        mm_st_close(f);
-    }
-    char hex[65];
-    st = mm_sha256_file(stage, hex, &err);
-    if (!st && rename(stage, dest) != 0) {
-        int en = errno;
-        st = mm_error_set(&err, MM_EIO, "%s: cannot move the download into place: %s", dest,
-                          strerror(en));
-    }
-    if (st) {
-        unlink(stage);
-        return mm_cli_fail(st, &err);
-    }
     char hs[24];
     long long sz = file_size(dest);
     human_size((double)(sz < 0 ? 0 : sz), hs, sizeof hs);
-    printf("path: %s\nsha256: %s%s\nsize: %s (%lld bytes)\n", dest, hex, sha ? " (verified)" : "",
-           hs, sz);
-    if (weights) printf("tensors: %zu\n", n_tensors);
+    printf("path: %s\nsha256: %s%s\nsize: %s (%lld bytes)\n", dest, chk.hex, sha ? " (verified)" : "", hs, sz);
+    if (weights) printf("tensors: %zu\n", chk.n_tensors);
     if (!sha && !o->quiet)
         fprintf(stderr, "mmfuse: no checksum was given to verify against; keep the SHA-256 above "
                         "and pass it with --sha256 to check later downloads\n");
@@ -362,6 +424,14 @@ static int parse_pull(int argc, char **argv)
         } else if (strcmp(a, "--output") == 0 || strcmp(a, "-o") == 0) {
             if (!has_next) return usage("%s needs a value", a);
             o.output = argv[++i];
+        } else if (strcmp(a, "--timeout") == 0) {
+            if (!has_next) return usage("%s needs a value", a);
+            if (!parse_seconds(argv[++i], &o.timeout_s))
+                return usage("--timeout '%s' is not a number of seconds from 1 to 604800", argv[i]);
+        } else if (strcmp(a, "--max-size") == 0) {
+            if (!has_next) return usage("%s needs a value", a);
+            if (!(o.max_bytes = parse_size(argv[++i])))
+                return usage("--max-size '%s' is not a positive size (bytes, or with K, M, G)", argv[i]);
         } else if (strcmp(a, "--force") == 0) {
             o.force = true;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
@@ -379,6 +449,9 @@ static int parse_pull(int argc, char **argv)
     }
     if (!o.what || !*o.what) return usage("%s", "pull needs a NAME (see `mmfuse models`) or a URL");
     if (o.output && !*o.output) return usage("%s", "--output is empty");
+    const char *stall = getenv("MMFUSE_PULL_STALL_SECONDS");
+    if (stall && *stall && !parse_seconds(stall, &o.stall_s))
+        return usage("MMFUSE_PULL_STALL_SECONDS '%s' is not a number of seconds from 1 to 604800", stall);
     return cmd_pull(&o);
 }
 

@@ -138,3 +138,26 @@ done:
     free(folds);
     return st;
 }
+
+bool mm_least_populated_class(const int32_t *y, size_t n, size_t n_classes, size_t below,
+                              int32_t *label, size_t *count, size_t *n_below)
+{
+    if (!y || n_classes == 0 || n_classes > (size_t)INT32_MAX) return false;
+    size_t *c = mm_calloc_array(n_classes, sizeof *c);
+    if (!c) return false;
+    for (size_t i = 0; i < n; i++)
+        if (y[i] >= 0 && (size_t)y[i] < n_classes) c[y[i]]++;
+    size_t best = SIZE_MAX, small = 0;
+    for (size_t k = 0; k < n_classes; k++) {
+        if (c[k] == 0) continue;
+        if (best == SIZE_MAX || c[k] < c[best]) best = k;
+        small += c[k] < below;
+    }
+    if (best != SIZE_MAX) {
+        if (label) *label = (int32_t)best;
+        if (count) *count = c[best];
+        if (n_below) *n_below = small;
+    }
+    free(c);
+    return best != SIZE_MAX;
+}

@@ -4,12 +4,11 @@
  * library.
  */
 #include "image/image_internal.h"
+#include "io/guard.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 mm_status mm_image_create(mm_image *img, size_t width, size_t height, mm_error *err)
@@ -148,33 +147,20 @@ void mm_img_buf_free(mm_img_buf *b)
 
 mm_status mm_img_read_file(const char *path, uint64_t max_bytes, mm_img_buf *b, mm_error *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return mm_error_set(err, MM_EIO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return mm_error_set(err, MM_EIO, "%s: cannot stat: %s", path, strerror(e));
-    }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        return mm_error_set(err, MM_EIO, "%s: is a directory, not an image file", path);
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return mm_error_set(err, MM_EIO, "%s: not a regular file", path);
-    }
-    if (st.st_size <= 0) {
+    int fd;
+    uint64_t size;
+    mm_status gst = mm_guard_open(path, MM_GUARD_IMAGE, max_bytes, &fd, &size, err);
+    if (gst != MM_OK) return gst;
+    if (size == 0) {
         close(fd);
         return mm_error_set(err, MM_EFORMAT, "%s: empty file (0 bytes)", path);
     }
-    if ((uint64_t)st.st_size > max_bytes || (uint64_t)st.st_size > (uint64_t)(SIZE_MAX / 2)) {
+    if (size > (uint64_t)(SIZE_MAX / 2)) {
         close(fd);
-        return mm_error_set(err, MM_EFORMAT, "%s: file of %lld bytes exceeds the limit of %llu",
-                            path, (long long)st.st_size, (unsigned long long)max_bytes);
+        return mm_error_set(err, MM_EFORMAT, "%s: file of %llu bytes is too large", path,
+                            (unsigned long long)size);
     }
-    size_t n = (size_t)st.st_size;
+    size_t n = (size_t)size;
     if (n > b->cap) {
         uint8_t *p = malloc(n);
         if (!p) {

@@ -1,4 +1,5 @@
-/* Streaming CSV reader (RFC 4180 plus LF records, BOM skipping, UTF-8 checks).
+/* Streaming CSV reader (RFC 4180 plus LF and lone-CR records, BOM skipping,
+ * UTF-8 and NUL checks).
  *
  * Input flows through one buffer of params.buffer_size bytes; the record being
  * parsed is assembled in a growing byte array, so a record (or a single
@@ -20,7 +21,8 @@ enum csv_state {
     ST_UNQUOTED,    /* inside an unquoted field                              */
     ST_QUOTED,      /* inside quotes                                         */
     ST_QUOTE_SEEN,  /* a quote inside quotes: closing, or the first of ""    */
-    ST_CR           /* a CR outside quotes: CRLF, or a CR that is data       */
+    ST_CR           /* a CR outside quotes: CRLF, or a lone CR (both end the
+                       record)                                                */
 };
 
 struct mm_csv_reader {
@@ -117,7 +119,8 @@ mm_status mm_csv_open(const char *path, mm_csv_params params, mm_csv_reader **ou
     mm_status st = check_params(&params, path, err);
     if (st) return st;
 
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* "-" is standard input (duplicated, so closing the reader leaves it open) */
+    int fd = strcmp(path, "-") == 0 ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0) : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
         return mm_error_set(err, MM_EIO, "%s: cannot open: %s", path, strerror(e));
@@ -272,8 +275,19 @@ static mm_status append(mm_csv_reader *r, size_t field_start, size_t field_line,
     return MM_OK;
 }
 
-/* Closes the field that started at rec[field_start]: checks its UTF-8 and
- * records it. `field_line` is the line the field started on. */
+/* Line breaks (LF, CRLF, lone CR) in s[0..n): the lines a quoted field's
+ * content spans before offset n. */
+static size_t line_breaks(const unsigned char *s, size_t n)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += s[i] == '\r' || (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'));
+    return count;
+}
+
+/* Closes the field that started at rec[field_start]: checks it for NUL
+ * bytes and its UTF-8, and records it. `field_line` is the line the field
+ * started on. */
 static mm_status end_field(mm_csv_reader *r, size_t field_start, bool quoted, size_t field_line,
                            mm_error *err)
 {
@@ -281,6 +295,14 @@ static mm_status end_field(mm_csv_reader *r, size_t field_start, bool quoted, si
     size_t len = r->rec_len - field_start;
     /* rec is NULL until the first byte of any field is stored */
     const unsigned char *s = len ? (const unsigned char *)r->rec + field_start : NULL;
+    const unsigned char *nul = len ? memchr(s, '\0', len) : NULL;
+    if (nul) {
+        size_t off = (size_t)(nul - s);
+        return mm_error_set(err, MM_EFORMAT,
+                            "%s:%zu: column %zu: NUL byte at offset %zu of the field (a cell "
+                            "cannot hold NUL bytes; is the file UTF-16 or binary?)",
+                            r->name, field_line + line_breaks(s, off), col, off);
+    }
     size_t bad = len ? mm_io_utf8_check(s, len) : 0;
     if (bad < len)
         return mm_error_set(err, MM_EFORMAT,
@@ -323,7 +345,8 @@ static mm_status parse_record(mm_csv_reader *r, bool *eof, mm_error *err)
 {
     const unsigned char delim = (unsigned char)r->p.delimiter;
     enum csv_state state = ST_FIELD_START;
-    bool quoted = false, cr_after_quote = false;
+    bool quoted = false;
+    bool quoted_cr = false; /* the last byte of quoted content was a CR */
     size_t field_start = 0, field_line = r->line, quote_line = r->line;
     size_t rec_chars = 0; /* bytes of the record other than its terminator */
     mm_status st;
@@ -350,6 +373,13 @@ static mm_status parse_record(mm_csv_reader *r, bool *eof, mm_error *err)
                     }
                     /* "a,<EOF>" ends with an empty field */
                     return end_field(r, r->rec_len, false, r->line, err);
+                case ST_CR:
+                    /* a final empty line ended by a lone CR is skipped */
+                    if (rec_chars == 0) {
+                        *eof = true;
+                        return MM_OK;
+                    }
+                    return end_field(r, field_start, quoted, field_line, err);
                 default:
                     return end_field(r, field_start, quoted, field_line, err);
                 }
@@ -365,6 +395,7 @@ static mm_status parse_record(mm_csv_reader *r, bool *eof, mm_error *err)
             quoted = false;
             if (c == '"') {
                 quoted = true;
+                quoted_cr = false;
                 quote_line = r->line;
                 state = ST_QUOTED;
                 r->cpos++;
@@ -384,7 +415,6 @@ static mm_status parse_record(mm_csv_reader *r, bool *eof, mm_error *err)
                 record_done = true;
             } else if (c == '\r') {
                 state = ST_CR;
-                cr_after_quote = false;
                 r->cpos++;
             } else {
                 size_t e = r->cpos + 1;
@@ -404,12 +434,17 @@ static mm_status parse_record(mm_csv_reader *r, bool *eof, mm_error *err)
         case ST_QUOTED:
             if (c == '"') {
                 state = ST_QUOTE_SEEN;
+                quoted_cr = false;
                 r->cpos++;
                 rec_chars++;
             } else {
+                /* CR and LF are data here; a CRLF pair, even split across
+                   refills, counts as one line */
                 size_t e = r->cpos;
                 while (e < r->clen && r->chunk[e] != '"') {
-                    if (r->chunk[e] == '\n') r->line++;
+                    unsigned char b = r->chunk[e];
+                    if (b == '\r' || (b == '\n' && !quoted_cr)) r->line++;
+                    quoted_cr = b == '\r';
                     e++;
                 }
                 st = append(r, field_start, field_line, r->chunk + r->cpos, e - r->cpos, err);
@@ -435,7 +470,6 @@ static mm_status parse_record(mm_csv_reader *r, bool *eof, mm_error *err)
                 record_done = true;
             } else if (c == '\r') {
                 state = ST_CR;
-                cr_after_quote = true;
                 r->cpos++;
             } else {
                 return mm_error_set(err, MM_EFORMAT,
@@ -446,20 +480,10 @@ static mm_status parse_record(mm_csv_reader *r, bool *eof, mm_error *err)
             break;
 
         case ST_CR:
-            if (c == '\n') {
-                r->cpos++;
-                record_done = true;
-            } else if (cr_after_quote) {
-                return mm_error_set(err, MM_EFORMAT,
-                                    "%s:%zu: column %zu: unexpected character after closing quote "
-                                    "(a CR not followed by LF)",
-                                    r->name, r->line, r->nfields + 1);
-            } else {
-                /* a lone CR outside quotes is data; reprocess c as part of it */
-                if ((st = append(r, field_start, field_line, "\r", 1, err))) return st;
-                rec_chars++;
-                state = ST_UNQUOTED;
-            }
+            /* CRLF ends the record; so does a lone CR, and then c is the
+               first byte of the next line (not consumed here) */
+            if (c == '\n') r->cpos++;
+            record_done = true;
             break;
         }
 

@@ -7,16 +7,15 @@
  * header need not be padded, so the data may be unaligned. */
 #include "mmfuse/io.h"
 
+#include "io/guard.h"
 #include "io/st_dtype.h"
 #include "io/utf8.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define XXH_INLINE_ALL
@@ -528,38 +527,6 @@ mm_status mm_st_open_buffer(const void *data, size_t len, const char *name, mm_s
     return finish_open(f, out, err);
 }
 
-/* Reads a whole non-regular file (a pipe, a character device). */
-static mm_status read_all(int fd, mm_st_file *f, mm_error *err)
-{
-    size_t cap = 1 << 16, len = 0;
-    unsigned char *b = malloc(cap);
-    if (!b) return mm_error_set(err, MM_ENOMEM, "%s: out of memory", f->name);
-    for (;;) {
-        if (len == cap) {
-            unsigned char *nb = cap <= SIZE_MAX / 2 ? realloc(b, cap * 2) : NULL;
-            if (!nb) {
-                free(b);
-                return mm_error_set(err, MM_ENOMEM, "%s: out of memory", f->name);
-            }
-            b = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, b + len, cap - len);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            int e = errno;
-            free(b);
-            return mm_error_set(err, MM_EIO, "%s: read error: %s", f->name, strerror(e));
-        }
-        if (r == 0) break;
-        len += (size_t)r;
-    }
-    f->owned = b;
-    f->image = b;
-    f->size = len;
-    return MM_OK;
-}
-
 /* Reads a regular file of known size into memory (when mmap is refused). */
 static mm_status read_exact(int fd, mm_st_file *f, size_t size, mm_error *err)
 {
@@ -583,41 +550,29 @@ static mm_status read_exact(int fd, mm_st_file *f, size_t size, mm_error *err)
     return MM_OK;
 }
 
-mm_status mm_st_open(const char *path, mm_st_file **out, mm_error *err)
+mm_status mm_st_open_kind(const char *path, mm_guard_kind kind, mm_st_file **out, mm_error *err)
 {
     if (!out) return mm_error_set(err, MM_EINVAL, "mm_st_open: out is NULL");
     *out = NULL;
     if (!path) return mm_error_set(err, MM_EINVAL, "mm_st_open: path is NULL");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        return mm_error_set(err, MM_EIO, "%s: cannot open: %s", path, strerror(e));
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        int e = errno;
-        close(fd);
-        return mm_error_set(err, MM_EIO, "%s: cannot stat: %s", path, strerror(e));
-    }
-    if (S_ISDIR(sb.st_mode)) {
-        close(fd);
-        return mm_error_set(err, MM_EIO, "%s: is a directory, not a safetensors file", path);
-    }
+    /* a regular file within the kind's limit, or nothing is read at all
+     * (a FIFO, /dev/zero or a directory is refused at once) */
+    int fd;
+    uint64_t fsize;
+    mm_status st = mm_guard_open(path, kind, 0, &fd, &fsize, err);
+    if (st) return st;
     mm_st_file *f = file_new(path);
     if (!f) {
         close(fd);
         return mm_error_set(err, MM_ENOMEM, "%s: out of memory", path);
     }
-    mm_status st = MM_OK;
-    if (!S_ISREG(sb.st_mode)) {
-        st = read_all(fd, f, err);
-    } else if (sb.st_size < 8) {
+    if (fsize < 8) {
         f->image = (const unsigned char *)"";
-        f->size = (size_t)sb.st_size;
-    } else if ((uint64_t)sb.st_size > SIZE_MAX) {
+        f->size = (size_t)fsize;
+    } else if (fsize > SIZE_MAX) {
         st = mm_error_set(err, MM_EUNSUPPORTED, "%s: file too large to map", path);
     } else {
-        size_t size = (size_t)sb.st_size;
+        size_t size = (size_t)fsize;
         void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (m != MAP_FAILED) {
             f->map = m;
@@ -633,6 +588,11 @@ mm_status mm_st_open(const char *path, mm_st_file **out, mm_error *err)
         return st;
     }
     return finish_open(f, out, err);
+}
+
+mm_status mm_st_open(const char *path, mm_st_file **out, mm_error *err)
+{
+    return mm_st_open_kind(path, MM_GUARD_WEIGHTS, out, err);
 }
 
 /* ------------------------------------------------------------- accessors */
@@ -678,6 +638,12 @@ uint64_t mm_st_data_hash(const mm_st_file *f)
 {
     if (!f) return XXH64(NULL, 0, 0);
     return XXH64(f->data, f->data_len, 0);
+}
+
+const unsigned char *mm_st_image(const mm_st_file *f, size_t *size)
+{
+    if (size) *size = f ? f->size : 0;
+    return f ? f->image : NULL;
 }
 
 /* ------------------------------------------------------------ conversion */

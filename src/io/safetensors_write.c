@@ -368,3 +368,36 @@ mm_status mm_st_writer_save(const mm_st_writer *w, const char *path, mm_error *e
     free(o);
     return st;
 }
+
+mm_status mm_st_writer_serialize(const mm_st_writer *w, unsigned char **out, size_t *len,
+                                 mm_error *err)
+{
+    if (!out || !len) return mm_error_set(err, MM_EINVAL, "mm_st_writer_serialize: out is NULL");
+    *out = NULL;
+    *len = 0;
+    if (!w) return mm_error_set(err, MM_EINVAL, "mm_st_writer_serialize: NULL writer");
+    const st_wtensor **o = layout(w);
+    if (!o) return mm_error_set(err, MM_ENOMEM, "safetensors writer: out of memory");
+    strbuf b = {0};
+    mm_status st = build_header(w, o, &b, "safetensors writer", err);
+    size_t total = b.len;
+    for (size_t i = 0; !st && i < w->n; i++)
+        if (!mm_size_add(total, o[i]->nbytes, &total))
+            st = mm_error_set(err, MM_EINVAL, "safetensors writer: total size overflows");
+    unsigned char *img = st ? NULL : malloc(total ? total : 1);
+    if (!st && !img)
+        st = mm_error_set(err, MM_ENOMEM, "safetensors writer: out of memory for %zu bytes", total);
+    if (!st) {
+        memcpy(img, b.p, b.len);
+        size_t at = b.len;
+        for (size_t i = 0; i < w->n; i++) {
+            if (o[i]->nbytes) memcpy(img + at, o[i]->data, o[i]->nbytes);
+            at += o[i]->nbytes;
+        }
+        *out = img;
+        *len = total;
+    }
+    free(b.p);
+    free(o);
+    return st;
+}

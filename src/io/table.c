@@ -8,6 +8,9 @@
  * per cell plus the text. */
 #include "mmfuse/io.h"
 
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -281,3 +284,70 @@ size_t mm_table_row_line(const mm_table *t, size_t row)
 }
 
 const char *mm_table_source(const mm_table *t) { return t ? t->source : NULL; }
+
+/* ------------------------------------------------------------------ numbers */
+
+/* End of the number that starts at s by the grammar of io.h (blanks
+ * excluded), or NULL when s does not start with one. */
+static const char *number_end(const char *s)
+{
+    const char *p = s;
+    if (*p == '+' || *p == '-') p++;
+    size_t int_digits = 0, frac_digits = 0;
+    while (*p >= '0' && *p <= '9') {
+        p++;
+        int_digits++;
+    }
+    if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9') {
+            p++;
+            frac_digits++;
+        }
+    }
+    if (int_digits == 0 && frac_digits == 0) return NULL;
+    if (*p == 'e' || *p == 'E') {
+        const char *q = p + 1;
+        if (*q == '+' || *q == '-') q++;
+        if (!(*q >= '0' && *q <= '9')) return NULL; /* "1e", "1e+": not numbers */
+        while (*q >= '0' && *q <= '9') q++;
+        p = q;
+    }
+    return p;
+}
+
+/* strtod reads the decimal point of the calling thread's locale; the value
+ * must not depend on it, so conversions run in a "C" numeric locale. */
+static locale_t c_numeric_locale;
+static pthread_once_t c_numeric_once = PTHREAD_ONCE_INIT;
+
+static void c_numeric_init(void)
+{
+    c_numeric_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+bool mm_parse_number(const char *s, double *out)
+{
+    if (!s) return false;
+    while (*s == ' ' || *s == '\t') s++;
+    const char *end = number_end(s);
+    if (!end) return false;
+    const char *rest = end;
+    while (*rest == ' ' || *rest == '\t') rest++;
+    if (*rest) return false;
+
+    char *stop;
+    double v;
+    pthread_once(&c_numeric_once, c_numeric_init);
+    if (c_numeric_locale != (locale_t)0) {
+        locale_t prev = uselocale(c_numeric_locale);
+        v = strtod(s, &stop);
+        uselocale(prev);
+    } else {
+        v = strtod(s, &stop); /* no locale object: the process locale (normally "C") */
+    }
+    /* the grammar is a subset of strtod's, so strtod stops where it ends */
+    if (stop != end || !isfinite(v)) return false;
+    if (out) *out = v;
+    return true;
+}

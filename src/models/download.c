@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 
 mm_download_params mm_download_params_default(void)
 {
-    mm_download_params p = {NULL, false, 0};
+    mm_download_params p = {NULL, false, 0, 0, 0, 0, NULL, NULL};
     return p;
 }
 
@@ -25,12 +26,28 @@ typedef struct dl_state {
     mm_status st;  /* first failure inside a callback */
     mm_error *err;
     mm_progress_bar *bar;
+    const char *url;
+    uint64_t max_bytes; /* 0 = no limit */
 } dl_state;
+
+static mm_status too_big(const char *url, uint64_t max_bytes, mm_error *err)
+{
+    return mm_error_set(err, MM_EFORMAT,
+                        "%s: the file is larger than the limit of %llu bytes for it; download aborted", url,
+                        (unsigned long long)max_bytes);
+}
 
 static size_t on_data(char *data, size_t size, size_t nmemb, void *user)
 {
     dl_state *s = user;
     size_t n = size * nmemb;
+    /* A chunked body announces no length, so the limit is enforced here as
+     * well as through CURLOPT_MAXFILESIZE_LARGE. */
+    if (s->max_bytes && (uint64_t)s->got + n > s->max_bytes) {
+        s->st = too_big(s->url, s->max_bytes, s->err);
+        mm_io_atomic_abort(&s->out);
+        return n == 0 ? 1 : 0;
+    }
     mm_sha256_update(&s->sha, data, n);
     /* mm_io_atomic_write removes the temporary file itself on failure. */
     s->st = mm_io_atomic_write(&s->out, data, n, s->err);
@@ -123,9 +140,13 @@ static mm_status transfer(CURL *c, const char *url, dl_state *s, const mm_downlo
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
     curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+    long stall_s = p->stall_s > 0 ? p->stall_s : 30L;
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, p->timeout_s > 0 ? p->timeout_s : 30L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long)MM_DOWNLOAD_STALL_BYTES_PER_S);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, stall_s);
+    if (p->max_time_s > 0) curl_easy_setopt(c, CURLOPT_TIMEOUT, p->max_time_s);
+    if (p->max_bytes > 0 && p->max_bytes <= (uint64_t)INT64_MAX)
+        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)p->max_bytes);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "mmfuse/" MM_VERSION_STRING);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
@@ -139,6 +160,18 @@ static mm_status transfer(CURL *c, const char *url, dl_state *s, const mm_downlo
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     if (rc == CURLE_HTTP_RETURNED_ERROR || (rc == CURLE_OK && code >= 400))
         return mm_error_set(err, MM_EIO, "%s: HTTP status %ld (download failed)", url, code);
+    if (rc == CURLE_FILESIZE_EXCEEDED) return too_big(url, p->max_bytes, err);
+    if (rc == CURLE_OPERATION_TIMEDOUT) {
+        curl_off_t total_us = 0;
+        curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &total_us);
+        if (p->max_time_s > 0 && total_us >= (curl_off_t)p->max_time_s * 1000000 - 50000)
+            return mm_error_set(err, MM_EIO, "%s: the download did not finish within %ld s (after %lld bytes); aborted",
+                                url, p->max_time_s, (long long)s->got);
+        if (code > 0 || s->got > 0)
+            return mm_error_set(err, MM_EIO,
+                                "%s: the download stalled (under %d bytes/s for %ld s, after %lld bytes); aborted",
+                                url, MM_DOWNLOAD_STALL_BYTES_PER_S, stall_s, (long long)s->got);
+    }
     if (rc != CURLE_OK)
         return mm_error_set(err, MM_EIO, "%s: download failed: %s", url,
                             ebuf[0] ? ebuf : curl_easy_strerror(rc));
@@ -177,7 +210,7 @@ mm_status mm_download(const char *url, const char *dest, const mm_download_param
     }
     mm_progress_bar bar;
     mm_progress_bar_init(&bar, p->progress);
-    dl_state s = {.got = 0, .st = MM_OK, .err = err, .bar = &bar};
+    dl_state s = {.got = 0, .st = MM_OK, .err = err, .bar = &bar, .url = url, .max_bytes = p->max_bytes};
     mm_sha256_init(&s.sha);
     st = mm_io_atomic_open(&s.out, dest, err);
     if (!st) {
@@ -186,15 +219,15 @@ mm_status mm_download(const char *url, const char *dest, const mm_download_param
     }
     curl_easy_cleanup(c);
     curl_global_cleanup();
-    if (!st && p->sha256) {
+    char hex[65] = "";
+    if (!st) {
         uint8_t d[32];
-        char hex[65];
         mm_sha256_final(&s.sha, d);
         for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);
-        if (strcasecmp(hex, p->sha256) != 0)
-            st = mm_error_set(err, MM_EFORMAT, "%s: SHA-256 mismatch: expected %s, got %s", url,
-                              p->sha256, hex);
     }
+    if (!st && p->sha256 && strcasecmp(hex, p->sha256) != 0)
+        st = mm_error_set(err, MM_EFORMAT, "%s: SHA-256 mismatch: expected %s, got %s", url, p->sha256, hex);
+    if (!st && p->verify) st = p->verify(s.out.tmp, hex, p->verify_user, err);
     if (!st) return mm_io_atomic_commit(&s.out, err);
     mm_io_atomic_abort(&s.out); /* safe when the open failed or a write already aborted */
     return st;

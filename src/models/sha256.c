@@ -1,10 +1,12 @@
 /* SHA-256 from FIPS 180-4: big-endian message words, the 64-entry schedule
  * of §6.2.2 and the padding of §5.1.1 (0x80, zeros, 64-bit bit length). */
 #include "mmfuse/models.h"
+#include "io/guard.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* §4.2.2: the first 32 bits of the fractional parts of the cube roots of
  * the first 64 primes. */
@@ -116,20 +118,27 @@ void mm_sha256_final(mm_sha256 *s, uint8_t out[32])
 mm_status mm_sha256_file(const char *path, char hex[65], mm_error *err)
 {
     if (!path || !*path || !hex) return mm_error_set(err, MM_EINVAL, "sha256: no file given");
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        return mm_error_set(err, MM_EIO, "%s: cannot open: %s", path, strerror(e));
-    }
+    /* the files hashed are downloaded weights: guarded like every weights
+     * file (a regular file within MM_GUARD_MAX_WEIGHTS, no blocking open) */
+    int fd;
+    uint64_t size;
+    mm_status st = mm_guard_open(path, MM_GUARD_WEIGHTS, 0, &fd, &size, err);
+    if (st) return st;
     mm_sha256 s;
     mm_sha256_init(&s);
     uint8_t buf[1 << 16];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0) mm_sha256_update(&s, buf, got);
-    int bad = ferror(f);
-    int e = errno;
-    fclose(f);
-    if (bad) return mm_error_set(err, MM_EIO, "%s: read error: %s", path, strerror(e));
+    for (;;) {
+        ssize_t got = read(fd, buf, sizeof buf);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            int e = errno;
+            close(fd);
+            return mm_error_set(err, MM_EIO, "%s: read error: %s", path, strerror(e));
+        }
+        if (got == 0) break;
+        mm_sha256_update(&s, buf, (size_t)got);
+    }
+    close(fd);
     uint8_t d[32];
     mm_sha256_final(&s, d);
     static const char digits[] = "0123456789abcdef";

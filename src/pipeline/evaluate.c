@@ -377,11 +377,18 @@ static void gather(eval_job *J)
         all.files_failed += a->files_failed;
         all.files_cached += a->files_cached;
         if (a->file_error[0] && !all.file_error[0]) memcpy(all.file_error, a->file_error, sizeof all.file_error);
+        all.cache_damaged += a->cache_damaged;
+        all.files_outside_root += a->files_outside_root;
+        if (a->outside_root_error[0] && !all.outside_root_error[0])
+            memcpy(all.outside_root_error, a->outside_root_error, sizeof all.outside_root_error);
     }
     r->report.numeric_unparsable = all.numeric_unparsable;
     r->report.files_failed = all.files_failed;
     r->report.files_cached = all.files_cached;
     memcpy(r->report.file_error, all.file_error, sizeof r->report.file_error);
+    r->report.cache_damaged = all.cache_damaged;
+    r->report.files_outside_root = all.files_outside_root;
+    memcpy(r->report.outside_root_error, all.outside_root_error, sizeof r->report.outside_root_error);
     for (size_t f = 0; f < r->n_folds; f++) {
         const eval_fold *F = &J->folds[f];
         for (size_t b = 0; b < r->n_blocks; b++)
@@ -451,6 +458,7 @@ mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_tabl
         mm_error_prefix(err, "cross-validation on target '%s'", target);
         goto done;
     }
+    if (small) mm_target_note_small_class(&r->report, r->y, r->n_rows, r->classes, r->n_classes, p->n_folds, false);
     /* numeric cells are parsed once for every fold */
     st = mm_num_cache_build(t, s, &nc, err);
     if (st) goto done;

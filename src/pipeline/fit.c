@@ -318,6 +318,10 @@ void mm_pl_fit_report(const mm_pl_fit *f, mm_data_report *rep)
             rep->files_cached += r->files_cached;
             if (r->file_error[0] && !rep->file_error[0])
                 memcpy(rep->file_error, r->file_error, sizeof rep->file_error);
+            rep->cache_damaged += r->cache_damaged;
+            rep->files_outside_root += r->files_outside_root;
+            if (r->outside_root_error[0] && !rep->outside_root_error[0])
+                memcpy(rep->outside_root_error, r->outside_root_error, sizeof rep->outside_root_error);
         }
     if (f->spec.early) {
         rep->rows_removed += f->removed_early;

@@ -9,10 +9,35 @@
 #include <math.h>
 #include <pthread.h>
 
-/* strtod of a whole cell (surrounding blanks allowed); false for text,
- * empty, NaN and infinities. Locale-independent as long as the process
- * keeps the "C" numeric locale (mmfuse never calls setlocale). */
-bool mm_parse_number(const char *s, double *out);
+/* Numbers in cells follow one grammar: mm_parse_number (mmfuse/io.h). */
+
+/* ------------------------------------------------------------ target */
+
+/* What a target column looks like. The one rule (a later task setting may
+ * route a continuous target to regression instead of refusing it):
+ *     continuous = numeric && (!integral || distinct > MM_TARGET_MAX_INT_CLASSES)
+ * where numeric = every present value is a number (mm_parse_number) and
+ * integral = every such value is a whole number ("3.0" is one). Anything
+ * else (text labels, a few integer codes) is a set of class labels. */
+enum { MM_TARGET_MAX_INT_CLASSES = 30 };
+
+typedef struct mm_target_info {
+    size_t present;  /* cells with a value                                 */
+    bool numeric;    /* every present value is a number                    */
+    bool integral;   /* numeric and every value a whole number             */
+    size_t distinct; /* distinct numeric values (0 when not numeric)       */
+    bool continuous; /* the rule above                                     */
+} mm_target_info;
+
+mm_status mm_target_inspect(const mm_table *t, size_t col, mm_target_info *info, mm_error *err);
+/* Classification's use of the rule: MM_EFORMAT naming the column, the rule
+ * and --task when column `col` looks continuous; MM_OK otherwise. */
+mm_status mm_target_require_classes(const mm_table *t, size_t col, mm_error *err);
+/* Fills rep's small-class fields when a class of labels y[0..n) (classes
+ * 0..K-1) has fewer than `folds` members: the warning StratifiedKFold
+ * gives. `inner`: the folds are late fusion's inner CV. */
+void mm_target_note_small_class(mm_data_report *rep, const int32_t *y, size_t n, char *const *classes,
+                                size_t K, size_t folds, bool inner);
 
 /* ------------------------------------------------------------ numbers */
 
@@ -101,6 +126,8 @@ typedef struct mm_file_opts {
     int n_threads;
     mm_progress_fn progress;
     void *progress_user;
+    const char *media_root; /* resolved (mm_file_media_root); NULL = paths
+                               are not confined                          */
 } mm_file_opts;
 
 typedef struct mm_file_col {
@@ -110,6 +137,10 @@ typedef struct mm_file_col {
                               (NULL in a fit whose run supplies the block)  */
 } mm_file_col;
 
+/* Resolves a media root folder (symlinks, "." and "..") into buf, for
+ * mm_file_opts.media_root. MM_EIO when it does not exist or is not a
+ * folder, MM_EINVAL when too long. */
+mm_status mm_file_media_root(const char *dir, char *buf, size_t size, mm_error *err);
 /* Encodes the files of rows of column into a dense block (see enc_file.c). */
 mm_status mm_file_block(const mm_file_encoder *e, const char *column, mm_role role, const mm_table *t,
                         const size_t *rows, size_t n, const mm_file_opts *o, mm_block *out,
@@ -227,9 +258,19 @@ struct mm_pipeline {
     mm_logreg **single;    /* n_blocks (NULL entries when not fitted) */
     double *late_w;        /* n_blocks weights (late:weighted)        */
     mm_logreg *meta;       /* stacker (late:stacked)                  */
+    int file_format;       /* version of the model file it was loaded
+                              from; 0 when fitted here                */
 };
 
 mm_pipeline *mm_pipeline_alloc(void);
+/* Checks a model-file header (JSON text, json[0..len)) against its schema
+ * and against itself, as mm_pipeline_load does before reading any tensor
+ * (model_file.c). MM_EFORMAT naming the field, or MM_EUNSUPPORTED for a
+ * newer format version. `name` is used in messages. */
+mm_status mm_pl_header_check(const char *json, size_t len, const char *name, mm_error *err);
+/* The missing strategy of a block by name from params (the model-file
+ * header check uses it; the fit resolves settings in params.c). */
+mm_missing mm_pl_missing_for(const mm_pipeline_params *p, const char *block);
 /* Lays the pipeline out for schema s (copies the schema, allocates the
  * unfitted encoders and block descriptions, sets each block's missing
  * strategy from the settings); reads no data. */

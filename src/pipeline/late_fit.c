@@ -19,10 +19,17 @@ static size_t argmax(const double *p, size_t K)
     return best;
 }
 
-/* Weights from "name=w,name=w" (unnamed blocks weigh 1). */
+/* Weights from the user's "BLOCK=W,BLOCK=W" (params.late_weights, the
+ * --late-weights flag) for the blocks of layout l; blocks not named weigh
+ * 1. Each W must be a number (io.h grammar) in [0, 1e12], each BLOCK one of
+ * the layout's names, and the weights must not all be 0: a zero total
+ * leaves the weighted average undefined (every row would get the class
+ * prior). */
 static mm_status parse_weights(const mm_pl_layout *l, const char *text, double *w, mm_error *err)
 {
-    for (size_t b = 0; b < l->n_blocks; b++) w[b] = 1.0;
+    static const char setting[] = "late weights (--late-weights)";
+    size_t nb = l->n_blocks;
+    for (size_t b = 0; b < nb; b++) w[b] = 1.0;
     const char *q = text, *item;
     size_t len;
     while (mm_pl_list_next(&q, &item, &len)) {
@@ -30,20 +37,34 @@ static mm_status parse_weights(const mm_pl_layout *l, const char *text, double *
         char name[64], num[64];
         size_t nl = eq ? (size_t)(eq - item) : 0, vl = eq ? len - nl - 1 : 0;
         if (!eq || nl == 0 || nl >= sizeof name || vl == 0 || vl >= sizeof num)
-            return mm_error_set(err, MM_EINVAL, "late weights: '%.*s' is not BLOCK=WEIGHT", (int)len, item);
+            return mm_error_set(err, MM_EINVAL, "%s: '%.*s' is not BLOCK=WEIGHT", setting, (int)len, item);
         memcpy(name, item, nl);
         name[nl] = '\0';
         memcpy(num, eq + 1, vl);
         num[vl] = '\0';
-        char *e;
-        double v = strtod(num, &e);
-        if (*e || !(v >= 0) || v > 1e12)
-            return mm_error_set(err, MM_EINVAL, "late weights: '%s' is not a weight >= 0", num);
+        double v;
+        if (!mm_parse_number(num, &v))
+            return mm_error_set(err, MM_EINVAL, "%s: '%s' (block '%s') is not a number", setting, num, name);
+        if (v < 0 || v > 1e12)
+            return mm_error_set(err, MM_EINVAL, "%s: '%s' (block '%s') is not a weight in [0, 1e12]", setting,
+                                num, name);
         size_t b = 0;
-        while (b < l->n_blocks && strcmp(l->name[b], name) != 0) b++;
-        if (b == l->n_blocks) return mm_error_set(err, MM_EINVAL, "late weights: no block named '%s'", name);
+        while (b < nb && strcmp(l->name[b], name) != 0) b++;
+        if (b == nb) {
+            char list[256] = "";
+            for (size_t k = 0, at = 0; k < nb && at < sizeof list; k++)
+                at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", k ? ", " : "", l->name[k]);
+            return mm_error_set(err, MM_EINVAL, "%s: no block named '%s' (blocks: %s)", setting, name, list);
+        }
         w[b] = v;
     }
+    double total = 0;
+    for (size_t b = 0; b < nb; b++) total += w[b];
+    if (nb > 0 && !(total > 0))
+        return mm_error_set(err, MM_EINVAL,
+                            "%s: every block weighs 0, so the weighted average is undefined and every "
+                            "row would get the class prior; give at least one block a weight > 0",
+                            setting);
     return MM_OK;
 }
 

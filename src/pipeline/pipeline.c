@@ -76,6 +76,22 @@ void mm_pipeline_free(mm_pipeline *m)
 size_t mm_pipeline_n_classes(const mm_pipeline *m) { return m->n_classes; }
 const char *mm_pipeline_class(const mm_pipeline *m, size_t k) { return k < m->n_classes ? m->classes[k] : NULL; }
 const mm_pipeline_params *mm_pipeline_get_params(const mm_pipeline *m) { return &m->params; }
+
+mm_status mm_pipeline_set_media_root(mm_pipeline *m, const char *dir, mm_error *err)
+{
+    if (!m) return mm_error_set(err, MM_EINVAL, "mm_pipeline_set_media_root: NULL model");
+    if (!dir || !*dir) {
+        m->params.media_root[0] = '\0';
+        return MM_OK;
+    }
+    if (strlen(dir) >= sizeof m->params.media_root)
+        return mm_error_set(err, MM_EINVAL, "media root '%.200s...': path too long", dir);
+    char real[4096];
+    mm_status st = mm_file_media_root(dir, real, sizeof real, err);
+    if (st) return st;
+    snprintf(m->params.media_root, sizeof m->params.media_root, "%s", dir);
+    return MM_OK;
+}
 size_t mm_pipeline_n_columns(const mm_pipeline *m) { return m->n_cols; }
 
 const char *mm_fusion_name(mm_fusion f)
@@ -88,6 +104,36 @@ const char *mm_fusion_name(mm_fusion f)
     case MM_FUSION_LATE_STACKED: return "late:stacked";
     }
     return "?";
+}
+
+mm_missing mm_pl_missing_for(const mm_pipeline_params *p, const char *block)
+{
+    /* overrides "name=strategy,name=strategy"; the last mention wins */
+    mm_missing m = p->missing;
+    size_t bl = strlen(block);
+    for (const char *q = p->missing_per_block; *q;) {
+        const char *end = strchr(q, ',');
+        size_t len = end ? (size_t)(end - q) : strlen(q);
+        const char *eq = memchr(q, '=', len);
+        if (eq && (size_t)(eq - q) == bl && memcmp(q, block, bl) == 0) {
+            char name[16];
+            size_t vl = len - (size_t)(eq + 1 - q);
+            if (vl < sizeof name) {
+                memcpy(name, eq + 1, vl);
+                name[vl] = '\0';
+                int v = mm_missing_parse(name);
+                if (v >= 0) m = (mm_missing)v;
+            }
+        }
+        q += len;
+        if (*q == ',') q++;
+    }
+    return m;
+}
+
+const char *mm_pipeline_target(const mm_pipeline *m)
+{
+    return m->target_name;
 }
 
 const char *mm_pipeline_column(const mm_pipeline *m, size_t j, mm_role *role)
@@ -211,11 +257,17 @@ static mm_status file_blocks(const mm_pipeline *m, size_t j, const mm_table *t, 
 {
     const mm_block *pre = run ? run->pre[m->n_tab + m->n_text + j] : NULL;
     if (pre) return pre_rows(pre, run->pre_at, rows, n, b, err);
-    char dir[4096];
+    char dir[4096], root[4096];
     table_dir(t, dir, sizeof dir);
     mm_file_opts o = {dir, m->params.cache_dir[0] ? m->params.cache_dir : NULL,
                       run ? run->n_threads : m->params.n_threads, run && run->progress ? mm_run_report_progress : NULL,
-                      run ? run->progress : NULL};
+                      run ? run->progress : NULL, NULL};
+    if (m->params.media_root[0]) {
+        /* resolved once per call: a root that moved since is noticed */
+        mm_status rst = mm_file_media_root(m->params.media_root, root, sizeof root, err);
+        if (rst) return rst;
+        o.media_root = root;
+    }
     const mm_file_col *f = &m->files[j];
     if (!f->enc) return mm_error_set(err, MM_EINVAL, "no encoder for the file column '%s'", f->column);
     return mm_file_block(f->enc, f->column, f->role, t, rows, n, &o, b, rep, err);
@@ -638,6 +690,11 @@ mm_status mm_pipeline_fit(const mm_pipeline_params *p, const mm_schema *s, const
         y = mm_alloc_array(n ? n : 1, sizeof *y);
         if (!y) st = mm_error_set(err, MM_ENOMEM, "out of memory");
         for (size_t i = 0; i < n && !st; i++) y[i] = y_all[train[i]];
+        /* late fusion that learns weights or a stacker splits these rows
+           into inner folds */
+        bool inner_cv = p->fusion == MM_FUSION_LATE_STACKED ||
+                        (p->fusion == MM_FUSION_LATE_WEIGHTED && strcmp(p->late_weights, "auto") == 0);
+        if (!st && inner_cv) mm_target_note_small_class(&rep, y, n, classes, n_classes, p->inner_folds, true);
     }
     mm_pool *prev = NULL, *pool_owned = NULL;
     if (!st) mm_pl_pool_begin(p->n_threads, &pool_owned, &prev);

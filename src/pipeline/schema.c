@@ -3,7 +3,7 @@
  * Inference looks at the non-missing cells of a column:
  *   - no value at all                               -> ignore
  *   - >= 90% of values end in an image/audio/video file extension -> that modality
- *   - >= 90% parse as finite numbers                -> numeric, or id when the
+ *   - >= 90% are numbers (mm_parse_number, io.h)    -> numeric, or id when the
  *     values are distinct integers and the name looks like an identifier
  *   - strings that are (nearly) all distinct, single words, and the name
  *     looks like an identifier or the values mix letters and digits -> id
@@ -11,6 +11,9 @@
  *   - otherwise                                     -> categorical
  * The thresholds are deliberately simple so the printed reason explains them. */
 #include "pipeline/internal.h"
+#include "core/strdist.h"
+
+#include "mmfuse/eval.h"
 
 #include <ctype.h>
 #include <fnmatch.h>
@@ -33,20 +36,6 @@ int mm_role_parse(const char *name)
     for (size_t i = 0; i < sizeof role_names / sizeof role_names[0]; i++)
         if (strcmp(name, role_names[i]) == 0) return (int)i;
     return -1;
-}
-
-bool mm_parse_number(const char *s, double *out)
-{
-    while (*s == ' ' || *s == '\t') s++;
-    if (!*s) return false;
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s) return false;
-    while (*end == ' ' || *end == '\t') end++;
-    if (*end) return false;
-    if (!isfinite(v)) return false;
-    *out = v;
-    return true;
 }
 
 static bool ends_with_ext(const char *s, size_t len, const char *const *exts)
@@ -200,6 +189,40 @@ void mm_schema_free(mm_schema *s)
     free(s);
 }
 
+/* What to tell a user whose column name is not in the table: the closest
+ * name, the columns there are, and a likely delimiter when the header was
+ * read as one column holding ';' or tabs. */
+static const char *column_hint(const mm_table *t, const char *name, char *buf, size_t size)
+{
+    size_t nc = mm_table_cols(t), used = 0;
+    buf[0] = '\0';
+    if (nc == 1) {
+        const char *only = mm_table_col_name(t, 0);
+        const char *seps[] = {";", "\t", "|"}, *shown[] = {";", "tab", "|"};
+        for (size_t k = 0; k < 3; k++)
+            if (strstr(only, seps[k])) {
+                snprintf(buf, size, "; the header was read as one column: the file looks %s-separated "
+                         "(try --delimiter '%s')", shown[k], shown[k]);
+                return buf;
+            }
+    }
+    const char *cands[64];
+    size_t nk = nc < 64 ? nc : 64;
+    for (size_t j = 0; j < nk; j++) cands[j] = mm_table_col_name(t, j);
+    long near = mm_closest_name(name, strlen(name), cands, nk);
+    if (near >= 0) used += (size_t)snprintf(buf, size, "; did you mean '%s'?", cands[near]);
+    if (used < size) used += (size_t)snprintf(buf + used, size - used, " Columns:");
+    for (size_t j = 0; j < nc && used + 1 < size; j++) {
+        const char *c = mm_table_col_name(t, j);
+        if (used + strlen(c) + 16 >= size) {
+            snprintf(buf + used, size - used, " ... (%zu in all)", nc);
+            break;
+        }
+        used += (size_t)snprintf(buf + used, size - used, "%s %s", j ? "," : "", c);
+    }
+    return buf;
+}
+
 mm_status mm_schema_resolve(const mm_table *t, const mm_schema_request *req, mm_schema **out,
                             mm_error *err)
 {
@@ -231,8 +254,9 @@ mm_status mm_schema_resolve(const mm_table *t, const mm_schema_request *req, mm_
     if (req->target && *req->target) {
         tc = mm_table_find_col(t, req->target);
         if (tc < 0) {
-            st = mm_error_set(err, MM_EINVAL, "%s: no column named '%s' (the target)", mm_table_source(t),
-                              req->target);
+            char hint[360];
+            st = mm_error_set(err, MM_EINVAL, "%s: no column named '%s' (the target)%s", mm_table_source(t),
+                              req->target, column_hint(t, req->target, hint, sizeof hint));
             goto fail;
         }
         s->target_col = tc;
@@ -272,8 +296,10 @@ mm_status mm_schema_resolve(const mm_table *t, const mm_schema_request *req, mm_
             snprintf(s->cols[j].group, sizeof s->cols[j].group, "%s", group);
         }
         if (matched == 0) {
-            st = mm_error_set(err, MM_EINVAL, "%s: no column %s '%s' (given as %s)", mm_table_source(t),
-                              glob ? "matches" : "named", pat, mm_role_name(req->roles[k]));
+            char hint[360];
+            st = mm_error_set(err, MM_EINVAL, "%s: no column %s '%s' (given as %s)%s", mm_table_source(t),
+                              glob ? "matches" : "named", pat, mm_role_name(req->roles[k]),
+                              column_hint(t, pat, hint, sizeof hint));
             goto fail;
         }
     }
@@ -323,6 +349,71 @@ static int cmp_label_str(const void *a, const void *b)
     return strcmp(((const label_ref *)a)->s, ((const label_ref *)b)->s);
 }
 
+mm_status mm_target_inspect(const mm_table *t, size_t col, mm_target_info *info, mm_error *err)
+{
+    memset(info, 0, sizeof *info);
+    size_t n = mm_table_rows(t);
+    double *v = mm_alloc_array(n ? n : 1, sizeof *v);
+    if (!v) return mm_error_set(err, MM_ENOMEM, "out of memory inspecting the target");
+    bool numeric = true, integral = true;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = mm_table_cell(t, i, col, NULL);
+        if (!s) continue;
+        info->present++;
+        if (!numeric) continue;
+        if (!mm_parse_number(s, &v[m])) {
+            numeric = false;
+            continue;
+        }
+        if (floor(v[m]) != v[m]) integral = false;
+        m++;
+    }
+    if (numeric && info->present > 0) {
+        qsort(v, m, sizeof *v, cmp_double);
+        size_t distinct = 0;
+        for (size_t i = 0; i < m; i++) distinct += i == 0 || v[i] != v[i - 1];
+        info->numeric = true;
+        info->integral = integral;
+        info->distinct = distinct;
+        info->continuous = !integral || distinct > MM_TARGET_MAX_INT_CLASSES;
+    }
+    free(v);
+    return MM_OK;
+}
+
+mm_status mm_target_require_classes(const mm_table *t, size_t col, mm_error *err)
+{
+    mm_target_info ti;
+    mm_status st = mm_target_inspect(t, col, &ti, err);
+    if (st || !ti.continuous) return st;
+    char why[96];
+    if (!ti.integral)
+        snprintf(why, sizeof why, "%zu distinct values, not all integers", ti.distinct);
+    else
+        snprintf(why, sizeof why, "%zu distinct integer values, more than %d", ti.distinct,
+                 MM_TARGET_MAX_INT_CLASSES);
+    return mm_error_set(err, MM_EFORMAT,
+                        "%s: target '%s' looks numeric (%s): classification needs a categorical "
+                        "target (text labels, or whole numbers with at most %d distinct values); "
+                        "regression (--task regression) is not available yet",
+                        mm_table_source(t), mm_table_col_name(t, col), why, MM_TARGET_MAX_INT_CLASSES);
+}
+
+void mm_target_note_small_class(mm_data_report *rep, const int32_t *y, size_t n, char *const *classes,
+                                size_t K, size_t folds, bool inner)
+{
+    int32_t label;
+    size_t count, small;
+    if (!rep || !mm_least_populated_class(y, n, K, folds, &label, &count, &small) || count >= folds)
+        return;
+    rep->small_class_count = count;
+    rep->small_class_folds = folds;
+    rep->small_classes = small;
+    rep->small_class_inner = inner;
+    snprintf(rep->small_class, sizeof rep->small_class, "%s", classes[label]);
+}
+
 mm_status mm_target_encode(const mm_table *t, size_t col, char ***classes_out, size_t *n_out,
                            int32_t **y_out, mm_error *err)
 {
@@ -330,6 +421,9 @@ mm_status mm_target_encode(const mm_table *t, size_t col, char ***classes_out, s
     *classes_out = NULL;
     *n_out = 0;
     *y_out = NULL;
+    /* a target that looks continuous is not a set of classes */
+    mm_status st = mm_target_require_classes(t, col, err);
+    if (st) return st;
     label_ref *refs = mm_alloc_array(n ? n : 1, sizeof *refs);
     int32_t *y = mm_alloc_array(n ? n : 1, sizeof *y);
     if (!refs || !y) {

@@ -139,7 +139,7 @@ check(np.allclose(Xs[:, tab["start"]:tab["end"]].mean(0), 0, atol=1e-4), "--scal
 one = os.path.join(tmp, "tab.npy")
 run("extract", demo, "--target", "category", "-o", one, "--block", "tabular", "-q")
 check(np.load(one).shape == (DEMO_ROWS, tab["end"] - tab["start"]), "--block tabular")
-run("extract", demo, "-o", one, "--block", "nope", "-q", code=2, stderr_has=("no block named 'nope'",))
+run("extract", demo, "--target", "category", "-o", one, "--block", "nope", "-q", code=2, stderr_has=("no block named 'nope'",))
 
 # ---------------------------------------------------------------- bad input
 run("evaluate", os.path.join(tmp, "missing.csv"), "--target", "y", code=4, stderr_has=("missing.csv",))

@@ -239,8 +239,33 @@ static void test_mean_std(void)
     MM_CHECK_NEAR(std, sqrt(8.25), 1e-14);
 }
 
+/* The class StratifiedKFold's warning names: the least populated one. */
+static void test_least_populated(void)
+{
+    const int32_t y[] = {0, 2, 2, 1, 0, 2, -1, 2, 0, 7, 1, 0};
+    int32_t label = -9;
+    size_t count = 99, below = 99;
+    /* counts: class 0: 4, class 1: 2, class 2: 4 (-1 and 7 are out of range) */
+    MM_CHECK(mm_least_populated_class(y, 12, 3, 3, &label, &count, &below));
+    MM_CHECK(label == 1 && count == 2 && below == 1);
+    MM_CHECK(mm_least_populated_class(y, 12, 3, 5, &label, &count, &below));
+    MM_CHECK(label == 1 && count == 2 && below == 3);
+    /* a class without members is not the least populated (np.unique sees only present labels) */
+    MM_CHECK(mm_least_populated_class(y, 12, 5, 5, &label, &count, &below));
+    MM_CHECK(label == 1 && count == 2 && below == 3);
+    /* ties: the lowest label */
+    const int32_t t[] = {3, 1, 3, 1, 0, 0, 0};
+    MM_CHECK(mm_least_populated_class(t, 7, 4, 2, &label, &count, &below) && label == 1 && count == 2 && below == 0);
+    /* nothing in range: false, outputs untouched */
+    label = -9;
+    const int32_t none[] = {-1, -1};
+    MM_CHECK(!mm_least_populated_class(none, 2, 3, 5, &label, &count, &below) && label == -9);
+    MM_CHECK(!mm_least_populated_class(y, 12, 0, 5, &label, &count, &below));
+}
+
 int main(void)
 {
+    test_least_populated();
     test_kfold_invalid();
     test_kfold_vectors();
     test_kfold_properties();

@@ -4,6 +4,7 @@
 #include "io/utf8.h"
 #include "mmtest.h"
 
+#include <locale.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -92,11 +93,16 @@ static void test_rfc4180(void)
     MM_CHECK(mm_table_row_line(t, 0) == 2 && mm_table_row_line(t, 1) == 5);
     mm_table_free(t);
 
-    /* a lone CR is data, inside and outside quotes; a trailing comma gives a missing cell */
+    /* a lone CR ends a record outside quotes and is data inside them; a
+     * trailing comma gives a missing cell */
     s = "a,b\nx\ry,\"p\rq\"\nlast,\n";
+    MM_CHECK_STATUS(read_str(s, mm_csv_params_default(), &t, &err), MM_EFORMAT);
+    MM_CHECK(strcmp(err.msg, "data.csv:2: expected 2 fields, found 1") == 0);
+    s = "a,b\nx,\"p\rq\"\nlast,\n";
     MM_CHECK_STATUS(read_str(s, mm_csv_params_default(), &t, &err), MM_OK);
-    MM_CHECK(mm_table_rows(t) == 2 && cell_is(t, 0, 0, "x\ry") && cell_is(t, 0, 1, "p\rq"));
+    MM_CHECK(mm_table_rows(t) == 2 && cell_is(t, 0, 0, "x") && cell_is(t, 0, 1, "p\rq"));
     MM_CHECK(cell_is(t, 1, 0, "last") && cell_is(t, 1, 1, NULL));
+    MM_CHECK(mm_table_row_line(t, 0) == 2 && mm_table_row_line(t, 1) == 4);
     mm_table_free(t);
 
     /* BOM skipped (also before a quoted header field); blank lines skipped */
@@ -133,14 +139,12 @@ static void test_rfc4180(void)
     MM_CHECK(mm_table_rows(t) == 0 && mm_table_cols(t) == 2);
     mm_table_free(t);
 
-    /* UTF-8 text, and a NUL byte inside a cell (valid UTF-8, length kept) */
-    const char nul_csv[] = "name\ncaf\xC3\xA9 \xE2\x82\xAC \xF0\x9D\x84\x9E\na\0b\n";
-    MM_CHECK_STATUS(mm_table_read_buffer(nul_csv, sizeof nul_csv - 1, "n.csv",
+    /* UTF-8 text (a NUL byte in a cell is an error: test_nul) */
+    const char utf8_csv[] = "name\ncaf\xC3\xA9 \xE2\x82\xAC \xF0\x9D\x84\x9E\n";
+    MM_CHECK_STATUS(mm_table_read_buffer(utf8_csv, sizeof utf8_csv - 1, "n.csv",
                                          mm_csv_params_default(), &t, &err),
                     MM_OK);
-    size_t len;
     MM_CHECK(cell_is(t, 0, 0, "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9D\x84\x9E"));
-    MM_CHECK(mm_table_cell(t, 1, 0, &len) && len == 3);
     mm_table_free(t);
 }
 
@@ -341,9 +345,6 @@ static void test_format_errors(void)
     EXPECT_ERR("a,b\n\"x\" ,2\n", MM_EFORMAT,
                "data.csv:2: column 1: unexpected character after closing quote (expected ',' or "
                "end of line)");
-    EXPECT_ERR("a\n\"x\"\rz\n", MM_EFORMAT,
-               "data.csv:2: column 1: unexpected character after closing quote (a CR not "
-               "followed by LF)");
     /* header names */
     EXPECT_ERR("id,price,x,y,price\n1,2,3,4,5\n", MM_EFORMAT,
                "data.csv:1: duplicate column name 'price' (columns 2 and 5)");
@@ -354,7 +355,9 @@ static void test_format_errors(void)
     EXPECT_ERR("\n\na,\n", MM_EFORMAT, "data.csv:3: column 2 has an empty name");
     const char nul_name[] = "a,b\0c\n";
     expect_error(nul_name, sizeof nul_name - 1, mm_csv_params_default(), MM_EFORMAT,
-                 "data.csv:1: column 2 name contains a NUL byte", false, __LINE__);
+                 "data.csv:1: column 2: NUL byte at offset 1 of the field (a cell cannot hold "
+                 "NUL bytes; is the file UTF-16 or binary?)",
+                 false, __LINE__);
 
     /* invalid UTF-8 of several kinds, in unquoted and quoted fields */
     static const struct {
@@ -513,6 +516,283 @@ static void test_utf8_exhaustive(void)
     MM_CHECK(ok && mm_io_utf8_check(buf, sizeof buf) == sizeof buf);
 }
 
+/* Reads s with buffer sizes 1..9 and the default, from memory; true when
+ * every read gives the same table (and status and message on error). */
+static bool same_at_every_buffer(const char *s, size_t n)
+{
+    mm_table *ref = NULL;
+    mm_error eref = {0};
+    mm_status sref = mm_table_read_buffer(s, n, "data.csv", mm_csv_params_default(), &ref, &eref);
+    bool ok = true;
+    for (size_t bs = 1; bs <= 9; bs++) {
+        mm_csv_params p = mm_csv_params_default();
+        p.buffer_size = bs;
+        mm_table *t = NULL;
+        mm_error e = {0};
+        mm_status st = mm_table_read_buffer(s, n, "data.csv", p, &t, &e);
+        if (st != sref || (st == MM_OK ? !same_table(ref, t) : strcmp(e.msg, eref.msg) != 0)) {
+            fprintf(stderr, "  buffer %zu differs: status %d \"%s\" vs %d \"%s\"\n", bs, (int)st, e.msg,
+                    (int)sref, eref.msg);
+            ok = false;
+        }
+        mm_table_free(t);
+    }
+    mm_table_free(ref);
+    return ok;
+}
+
+/* Records ended by a lone CR (old Mac files), alone and mixed with LF and
+ * CRLF; a CR inside quotes is data; line numbers count every kind of break. */
+static void test_cr_only(void)
+{
+    mm_table *t;
+    mm_error err = {0};
+    static const char *const same3[] = {"a,b\r1,2\r3,4\r", "a,b\r1,2\r3,4", "a,b\n1,2\n3,4\n",
+                                        "a,b\r\n1,2\r\n3,4\r\n"};
+    for (size_t k = 0; k < 4; k++) {
+        MM_CHECK_STATUS(read_str(same3[k], mm_csv_params_default(), &t, &err), MM_OK);
+        MM_CHECK(mm_table_rows(t) == 2 && mm_table_cols(t) == 2 && cell_is(t, 0, 0, "1") &&
+                 cell_is(t, 0, 1, "2") && cell_is(t, 1, 0, "3") && cell_is(t, 1, 1, "4"));
+        MM_CHECK(strcmp(mm_table_col_name(t, 1), "b") == 0);
+        MM_CHECK(mm_table_row_line(t, 0) == 2 && mm_table_row_line(t, 1) == 3);
+        mm_table_free(t);
+        MM_CHECK(same_at_every_buffer(same3[k], strlen(same3[k])));
+    }
+
+    /* empty CR lines are skipped, also at the end; lines still count */
+    const char *s = "a,b\r\r1,2\r\r\r3,4\r\r";
+    MM_CHECK_STATUS(read_str(s, mm_csv_params_default(), &t, &err), MM_OK);
+    MM_CHECK(mm_table_rows(t) == 2 && mm_table_row_line(t, 0) == 3 && mm_table_row_line(t, 1) == 6);
+    mm_table_free(t);
+    MM_CHECK(same_at_every_buffer(s, strlen(s)));
+
+    /* quoted CR, CRLF and LF are data, each one line; a lone CR after a
+     * closing quote ends the record; a trailing empty field before a CR */
+    s = "a,b\r\"p\r\nq\rr\ns\",1\r\"x\"\r2,\r\n4,5\n";
+    MM_CHECK_STATUS(read_str(s, mm_csv_params_default(), &t, &err), MM_EFORMAT);
+    MM_CHECK(strcmp(err.msg, "data.csv:6: expected 2 fields, found 1") == 0);
+    s = "a,b\r\"p\r\nq\rr\ns\",1\r\"x\",\r2,\r\n4,5\n";
+    MM_CHECK_STATUS(read_str(s, mm_csv_params_default(), &t, &err), MM_OK);
+    MM_CHECK(mm_table_rows(t) == 4 && cell_is(t, 0, 0, "p\r\nq\rr\ns") && cell_is(t, 0, 1, "1"));
+    MM_CHECK(cell_is(t, 1, 0, "x") && cell_is(t, 1, 1, NULL) && cell_is(t, 2, 0, "2") &&
+             cell_is(t, 2, 1, NULL) && cell_is(t, 3, 1, "5"));
+    MM_CHECK(mm_table_row_line(t, 0) == 2 && mm_table_row_line(t, 1) == 6 &&
+             mm_table_row_line(t, 2) == 7 && mm_table_row_line(t, 3) == 8);
+    mm_table_free(t);
+    MM_CHECK(same_at_every_buffer(s, strlen(s)));
+
+    /* the header of a CR-only file is one record, not one long name (this
+     * used to read as a single record: "duplicate column name") */
+    s = "id,x,y\r1,2,a\r2,3,b\r";
+    MM_CHECK_STATUS(read_str(s, mm_csv_params_default(), &t, &err), MM_OK);
+    MM_CHECK(mm_table_cols(t) == 3 && mm_table_rows(t) == 2 && cell_is(t, 1, 2, "b"));
+    mm_table_free(t);
+
+    /* an error after CR-only lines names the right line */
+    EXPECT_ERR("a,b\r1,2\r3\r", MM_EFORMAT, "data.csv:3: expected 2 fields, found 1");
+    EXPECT_ERR("a\r\"x\"y\r", MM_EFORMAT,
+               "data.csv:2: column 1: unexpected character after closing quote (expected ',' or "
+               "end of line)");
+    EXPECT_ERR("a\r1\r\"open\r\r", MM_EFORMAT,
+               "data.csv:3: unterminated quoted field (opened here, column 1)");
+
+    /* the streaming reader: record lines of a CR-only file read from disk */
+    write_file("io_cr.csv", "h\r\ra\r\"b\rc\"\rd", 12);
+    mm_csv_reader *r;
+    MM_CHECK_STATUS(mm_csv_open("io_cr.csv", mm_csv_params_default(), &r, &err), MM_OK);
+    const mm_csv_field *f;
+    size_t n, lines[4] = {0}, k = 0;
+    bool eof = false;
+    while (k < 4 && mm_csv_next(r, &f, &n, &eof, &err) == MM_OK && !eof) lines[k++] = mm_csv_record_line(r);
+    MM_CHECK(k == 4 && eof == false && lines[0] == 1 && lines[1] == 3 && lines[2] == 4 && lines[3] == 6);
+    MM_CHECK_STATUS(mm_csv_next(r, &f, &n, &eof, &err), MM_OK);
+    MM_CHECK(eof);
+    mm_csv_close(r);
+    unlink("io_cr.csv");
+}
+
+/* A NUL byte in a field is an error naming the line and column where the
+ * NUL stands, whatever the buffer size. */
+static void test_nul(void)
+{
+    static const struct {
+        const char *csv;
+        size_t len;
+        const char *msg;
+    } cases[] = {
+        {"a,b\n1,x\0y\n", 10, "data.csv:2: column 2: NUL byte at offset 1 of the field"},
+        {"a,b\n1,2\n\0,3\n", 12, "data.csv:3: column 1: NUL byte at offset 0 of the field"},
+        {"a,b\n1,\"p\nq\0\"\n", 14, "data.csv:3: column 2: NUL byte at offset 3 of the field"},
+        {"a,b\r1,\"p\rq\r\n\0\"\r", 16, "data.csv:4: column 2: NUL byte at offset 5 of the field"},
+        {"a,b\n1,\"\0\"\n", 11, "data.csv:2: column 2: NUL byte at offset 0 of the field"},
+        {"a,b\n1,2\0", 8, "data.csv:2: column 2: NUL byte at offset 1 of the field"},
+        {"\0a\n", 3, "data.csv:1: column 1: NUL byte at offset 0 of the field"},
+        /* UTF-16LE "a,b\n": NUL bytes everywhere */
+        {"\xFF\xFE" "a\0,\0b\0\n\0", 10, "data.csv:1: column 1: NUL byte at offset 3 of the field"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        expect_error(cases[i].csv, cases[i].len, mm_csv_params_default(), MM_EFORMAT, cases[i].msg, true,
+                     __LINE__);
+        MM_CHECK(same_at_every_buffer(cases[i].csv, cases[i].len));
+    }
+    /* the whole message */
+    expect_error("a\nx\0\n", 5, mm_csv_params_default(), MM_EFORMAT,
+                 "data.csv:2: column 1: NUL byte at offset 1 of the field (a cell cannot hold NUL "
+                 "bytes; is the file UTF-16 or binary?)",
+                 false, __LINE__);
+    /* from a file too */
+    mm_table *t = NULL;
+    mm_error err = {0};
+    write_file("io_nul.csv", "a,b\n1,2\n3,4\0\n", 13);
+    MM_CHECK_STATUS(mm_table_read_csv("io_nul.csv", mm_csv_params_default(), &t, &err), MM_EFORMAT);
+    MM_CHECK(t == NULL && strncmp(err.msg, "io_nul.csv:3: column 2: NUL byte at offset 1", 44) == 0);
+    unlink("io_nul.csv");
+}
+
+/* ------------------------------------------------------------ numbers */
+
+/* strtod of the number with its surrounding blanks removed, for comparison */
+static double ref_strtod(const char *s)
+{
+    char buf[512];
+    while (*s == ' ' || *s == '\t') s++;
+    snprintf(buf, sizeof buf, "%s", s);
+    size_t n = strlen(buf);
+    while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t')) buf[--n] = '\0';
+    return strtod(buf, NULL);
+}
+
+static bool same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+static void test_number_grammar(void)
+{
+    static const struct {
+        const char *s;
+        double v; /* the exact expected value */
+    } good[] = {
+        {"0", 0.0},
+        {"42", 42.0},
+        {"-0.5", -0.5},
+        {"+.5", 0.5},
+        {".25", 0.25},
+        {"1.", 1.0},
+        {"-1.", -1.0},
+        {"007", 7.0},
+        {" 7 ", 7.0},
+        {"\t-3e2\t", -300.0},
+        {"  6.02e23", 6.02e23},
+        {"1E-3", 1e-3},
+        {"1e+3", 1000.0},
+        {"1.e5", 1e5},
+        {".5E-1", 0.05},
+        {"0.1", 0.1},
+        {"123456789012345678901234567890", 123456789012345678901234567890.0},
+        {"1.7976931348623157e308", 1.7976931348623157e308},
+        {"4.9e-324", 4.9e-324},
+        {"2.2250738585072011e-308", 2.2250738585072011e-308},
+        {"0.30000000000000004", 0.30000000000000004},
+        {"1e-400", 0.0},
+        {"000000000000000000000000000000000001.5", 1.5},
+        {"9007199254740993", 9007199254740993.0},
+    };
+    bool all_ok = true;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        double v = -12345.0;
+        bool ok = mm_parse_number(good[i].s, &v);
+        bool exact = ok && same_bits(v, good[i].v) && same_bits(v, ref_strtod(good[i].s));
+        if (!exact) {
+            fprintf(stderr, "  number \"%s\": ok=%d value %.17g, expected %.17g\n", good[i].s, ok, v, good[i].v);
+            all_ok = false;
+        }
+    }
+    MM_CHECK(all_ok);
+    /* signed zero is kept */
+    double z = 1.0;
+    MM_CHECK(mm_parse_number("-0", &z) && z == 0.0 && signbit(z));
+    MM_CHECK(mm_parse_number("-0.0e10", &z) && z == 0.0 && signbit(z));
+    MM_CHECK(mm_parse_number("3", NULL)); /* out may be NULL */
+
+    static const char *const bad[] = {
+        "", " ", "\t", "  \t ", ".", "-", "+", "+-1", "-+1", "--1", "++1", "1e", "1e+", "1E-", "e5",
+        ".e5", "-.e1", "1e5.5", "1e1e1", "1ee5", "0x10", "0X1A", "0x", "0b101", "0o17", "inf", "-inf",
+        "+inf", "INF", "Infinity", "infinity", "nan", "NaN", "-nan", "nan(0x1)", "1e999", "-1e999",
+        "1e400", "1_000", "1,5", "1,000", "1 000", "1.2.3", "1..2", "..1", "1d", "1f", "1L", "12abc",
+        "abc", "e", "E", "\xE2\x88\x92" "1", "\xD9\xA1", "1\n", "\n1", "1\r", "\v1", "1\f", ". 5",
+        "1 .5", "- 1", "1 e5", "1e 5", "$1", "1%", "(1)", "1/2", "0x1p3", "1p3", "\xC2\xA0" "1",
+    };
+    size_t wrong = 0;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double v = -12345.0;
+        if (mm_parse_number(bad[i], &v) || v != -12345.0) {
+            fprintf(stderr, "  \"%s\" should not be a number (got %.17g)\n", bad[i], v);
+            wrong++;
+        }
+    }
+    MM_CHECK(wrong == 0);
+    MM_CHECK(!mm_parse_number(NULL, &z));
+
+    /* random strings of the grammar: all accepted, all bit-identical to
+     * strtod (a fixed-seed LCG, so a failure replays) */
+    uint64_t x = 0x9E3779B97F4A7C15u;
+#define NEXT() (x = x * 6364136223846793005u + 1442695040888963407u, (unsigned)(x >> 33))
+    size_t mismatch = 0, rejected = 0, runs = 20000;
+    for (size_t i = 0; i < runs; i++) {
+        char s[96];
+        size_t n = 0;
+        unsigned r = NEXT();
+        if (r % 4 == 0) s[n++] = ' ';
+        if (r % 3 == 1) s[n++] = '-';
+        else if (r % 3 == 2) s[n++] = '+';
+        size_t int_d = NEXT() % 22, frac_d = NEXT() % 22;
+        bool point = NEXT() % 2;
+        if (int_d == 0 && (!point || frac_d == 0)) int_d = 1;
+        for (size_t k = 0; k < int_d; k++) s[n++] = (char)('0' + NEXT() % 10);
+        if (point) {
+            s[n++] = '.';
+            for (size_t k = 0; k < frac_d; k++) s[n++] = (char)('0' + NEXT() % 10);
+        }
+        if (NEXT() % 2) {
+            s[n++] = NEXT() % 2 ? 'e' : 'E';
+            unsigned sg = NEXT() % 3;
+            if (sg == 1) s[n++] = '-';
+            else if (sg == 2) s[n++] = '+';
+            n += (size_t)sprintf(s + n, "%u", NEXT() % 330);
+        }
+        if (NEXT() % 4 == 0) s[n++] = '\t';
+        s[n] = '\0';
+        double v, ref = ref_strtod(s);
+        if (!isfinite(ref)) {
+            if (mm_parse_number(s, &v)) mismatch++; /* overflow: not a number */
+            continue;
+        }
+        if (!mm_parse_number(s, &v)) {
+            if (rejected++ < 3) fprintf(stderr, "  \"%s\" rejected\n", s);
+        } else if (!same_bits(v, ref)) {
+            if (mismatch++ < 3) fprintf(stderr, "  \"%s\": %.17g vs strtod %.17g\n", s, v, ref);
+        }
+    }
+#undef NEXT
+    MM_CHECK(mismatch == 0 && rejected == 0);
+
+    /* the value does not depend on the thread's locale (checked when this
+     * machine has a locale whose decimal point is a comma) */
+    static const char *const comma_locales[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8",
+                                                "ru_RU.UTF-8", "de_DE", "fr_FR"};
+    locale_t loc = (locale_t)0;
+    for (size_t i = 0; i < sizeof comma_locales / sizeof comma_locales[0] && loc == (locale_t)0; i++)
+        loc = newlocale(LC_NUMERIC_MASK, comma_locales[i], (locale_t)0);
+    if (loc != (locale_t)0) {
+        locale_t prev = uselocale(loc);
+        double v = 0;
+        MM_CHECK(mm_parse_number("1.5", &v) && v == 1.5);
+        MM_CHECK(!mm_parse_number("1,5", &v));
+        uselocale(prev);
+        freelocale(loc);
+    } else {
+        printf("note: no comma-decimal locale installed; the locale check was skipped\n");
+    }
+}
+
 int main(void)
 {
     test_rfc4180();
@@ -522,5 +802,8 @@ int main(void)
     test_format_errors();
     test_limits();
     test_utf8_exhaustive();
+    test_cr_only();
+    test_nul();
+    test_number_grammar();
     return mm_test_summary();
 }

@@ -1,7 +1,10 @@
-/* io: the two fuzz targets run without libFuzzer, over the seed corpus in
- * fuzz/corpus/ and over deterministic random mutations of it (mm_rng, fixed
- * seed). A target aborts on any broken invariant, and ASan/UBSan builds of
- * this test catch memory errors; passing means none happened. */
+/* io: the fuzz targets (CSV, safetensors, model file, pipeline JSON) run
+ * without libFuzzer, over the seed corpus in fuzz/corpus/ and over
+ * deterministic random mutations of it (mm_rng, fixed seed). A target
+ * aborts on any broken invariant, and ASan/UBSan builds of this test catch
+ * memory errors; passing means none happened. The model and pipeline-JSON
+ * seeds must also be accepted as they are (except those named bad_*), so
+ * that the corpus keeps reaching past the first check. */
 #include "mmfuse/io.h"
 #include "mmtest.h"
 
@@ -16,6 +19,12 @@
 #undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput mm_fuzz_st_one
 #include "../../fuzz/fuzz_safetensors.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput mm_fuzz_model_one
+#include "../../fuzz/fuzz_model.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput mm_fuzz_json_one
+#include "../../fuzz/fuzz_pipeline_json.c"
 #undef LLVMFuzzerTestOneInput
 
 /* The input being run, written out if a target aborts so that the failure
@@ -50,6 +59,8 @@ static void run_one(int (*target)(const uint8_t *, size_t), const unsigned char 
 typedef struct blob {
     unsigned char *p;
     size_t n;
+    bool bad; /* named bad_*: a seed the target is meant to reject */
+    char name[64];
 } blob;
 
 static int cmp_names(const void *a, const void *b)
@@ -76,10 +87,10 @@ static size_t load_corpus(const char *dir, blob *out, size_t cap)
     for (size_t i = 0; i < nn; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        free(names[i]);
         FILE *f = fopen(path, "rb");
         if (!f || n == cap) {
             if (f) fclose(f);
+            free(names[i]);
             continue;
         }
         fseek(f, 0, SEEK_END);
@@ -87,6 +98,9 @@ static size_t load_corpus(const char *dir, blob *out, size_t cap)
         fseek(f, 0, SEEK_SET);
         out[n].p = malloc((size_t)len + 1);
         out[n].n = fread(out[n].p, 1, (size_t)len, f);
+        out[n].bad = strncmp(names[i], "bad_", 4) == 0;
+        snprintf(out[n].name, sizeof out[n].name, "%.63s", names[i]);
+        free(names[i]);
         fclose(f);
         n++;
     }
@@ -162,8 +176,9 @@ static size_t mutate(mm_rng *rng, const blob *src, unsigned char *out, size_t ca
     return n;
 }
 
+/* accepted: the target's count of accepted inputs, or NULL when it has none */
 static void run_target(const char *corpus, int (*target)(const uint8_t *, size_t), size_t iters,
-                       uint32_t seed)
+                       uint32_t seed, const size_t *accepted)
 {
     blob seeds[256];
     size_t ns = load_corpus(corpus, seeds, 256);
@@ -173,7 +188,16 @@ static void run_target(const char *corpus, int (*target)(const uint8_t *, size_t
         return;
     }
     current_target = corpus;
-    for (size_t i = 0; i < ns; i++) run_one(target, seeds[i].p, seeds[i].n);
+    for (size_t i = 0; i < ns; i++) {
+        size_t before = accepted ? *accepted : 0;
+        run_one(target, seeds[i].p, seeds[i].n);
+        if (!accepted) continue;
+        bool ok = (*accepted > before) != seeds[i].bad;
+        if (!ok)
+            fprintf(stderr, "  seed %s of %s is %s\n", seeds[i].name, corpus,
+                    seeds[i].bad ? "accepted (its name says it is bad)" : "not accepted as it is");
+        MM_CHECK(ok);
+    }
     /* every prefix of every seed */
     for (size_t i = 0; i < ns; i++)
         for (size_t n = 0; n < seeds[i].n; n++) run_one(target, seeds[i].p, n);
@@ -211,10 +235,16 @@ int main(void)
         if (cut) strcpy(cut, "fuzz/corpus");
         else strcpy(dir, "../../fuzz/corpus");
     }
-    char csv[4200], st[4200];
+    char csv[4200], st[4200], model[4200], json[4200];
     snprintf(csv, sizeof csv, "%s/csv", dir);
     snprintf(st, sizeof st, "%s/safetensors", dir);
-    run_target(csv, mm_fuzz_csv_one, 20000, 20240601u);
-    run_target(st, mm_fuzz_st_one, 20000, 20240602u);
+    snprintf(model, sizeof model, "%s/model", dir);
+    snprintf(json, sizeof json, "%s/pipeline_json", dir);
+    run_target(csv, mm_fuzz_csv_one, 20000, 20240601u, NULL);
+    run_target(st, mm_fuzz_st_one, 20000, 20240602u, NULL);
+    run_target(model, mm_fuzz_model_one, 20000, 20240603u, &fuzz_model_accepted);
+    printf("  model: %zu inputs accepted\n", fuzz_model_accepted);
+    run_target(json, mm_fuzz_json_one, 20000, 20240604u, &fuzz_json_accepted);
+    printf("  pipeline JSON: %zu inputs accepted\n", fuzz_json_accepted);
     return mm_test_summary();
 }

@@ -194,8 +194,17 @@ static void test_round_trip(void)
     snprintf(tmpname, sizeof tmpname, "io_st_dir.tmp.%ld", (long)getpid());
     MM_CHECK(access(tmpname, F_OK) != 0);
     MM_CHECK_STATUS(mm_st_open("io_st_dir", &f, &err), MM_EIO);
-    MM_CHECK(strcmp(err.msg, "io_st_dir: is a directory, not a safetensors file") == 0);
+    MM_CHECK(strcmp(err.msg, "io_st_dir: is a directory; a weights file must be a regular file") == 0);
     rmdir("io_st_dir");
+    /* a FIFO and a device are refused at once, before a byte is read */
+    unlink("io_st_fifo");
+    if (mkfifo("io_st_fifo", 0644) == 0) {
+        MM_CHECK_STATUS(mm_st_open("io_st_fifo", &f, &err), MM_EIO);
+        MM_CHECK(strstr(err.msg, "io_st_fifo: is a FIFO") != NULL);
+        unlink("io_st_fifo");
+    }
+    MM_CHECK_STATUS(mm_st_open("/dev/zero", &f, &err), MM_EIO);
+    MM_CHECK(strstr(err.msg, "/dev/zero: is a character device") != NULL);
     unlink("io_missing.safetensors");
     MM_CHECK_STATUS(mm_st_open("io_missing.safetensors", &f, &err), MM_EIO);
     MM_CHECK(strcmp(err.msg, "io_missing.safetensors: cannot open: No such file or directory") == 0);

@@ -87,7 +87,7 @@ with torch.no_grad():
 
 
 def extract(out, *extra, **kw):
-    rc, msg = mm("extract", csv, "--image", "photo", "--block", "image:photo", "-o", out, *extra, **kw)
+    rc, msg = mm("extract", csv, "--no-target", "--image", "photo", "--block", "image:photo", "-o", out, *extra, **kw)
     if rc != 0:
         return None, msg
     return np.load(out), msg
@@ -144,20 +144,20 @@ if feat is not None:
 # ------------------------------------------------------- weight problems
 rc, msg = extract(os.path.join(tmp, "x.npy"), "--image-encoder", "resnet18")
 check("registry name without a pulled file", rc is None and "mmfuse models pull resnet18" in msg, msg)
-rc, msg = mm("extract", csv, "--image", "photo", "-o", os.path.join(tmp, "x.npy"), "--image-encoder", "resnet18")
+rc, msg = mm("extract", csv, "--no-target", "--image", "photo", "-o", os.path.join(tmp, "x.npy"), "--image-encoder", "resnet18")
 check("  exit code 4 (IO)", rc == 4 and not os.path.exists(os.path.join(tmp, "x.npy")), f"{rc} {msg}")
 bad = os.path.join(tmp, "trunc.safetensors")
 shutil.copy(weights, bad)
 with open(bad, "r+b") as f:
     f.truncate(os.path.getsize(bad) // 2)
-rc, msg = mm("extract", csv, "--image", "photo", "-o", os.path.join(tmp, "x.npy"), "--image-encoder",
+rc, msg = mm("extract", csv, "--no-target", "--image", "photo", "-o", os.path.join(tmp, "x.npy"), "--image-encoder",
              f"resnet18:{bad}")
 check("truncated weights: data error before processing", rc == 3 and "trunc.safetensors" in msg
       and "could not be used" not in msg, f"{rc} {msg}")
-rc, msg = mm("extract", csv, "--image", "photo", "-o", os.path.join(tmp, "x.npy"), "--image-encoder",
+rc, msg = mm("extract", csv, "--no-target", "--image", "photo", "-o", os.path.join(tmp, "x.npy"), "--image-encoder",
              f"resnet50:{weights}")
 check("architecture mismatch", rc == 3 and "holds a resnet18, not a resnet50" in msg, f"{rc} {msg}")
-rc, msg = mm("extract", csv, "--image", "photo", "-o", os.path.join(tmp, "x.npy"), "--image-encoder",
+rc, msg = mm("extract", csv, "--no-target", "--image", "photo", "-o", os.path.join(tmp, "x.npy"), "--image-encoder",
              f"vgg16:{weights}")
 check("unknown architecture", rc == 2 and "unknown architecture" in msg, f"{rc} {msg}")
 

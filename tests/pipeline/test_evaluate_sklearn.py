@@ -49,6 +49,8 @@ keep = [i for i, v in enumerate(col["category"]) if v != ""]
 classes = sorted({col["category"][i] for i in keep})
 y = np.array([classes.index(col["category"][i]) for i in keep])
 n, K = len(keep), len(classes)
+# --save-oof numbers rows by their 1-based data-row number in the file
+pos = {row: k for k, row in enumerate(keep)}
 
 def num(v):
     try:
@@ -141,7 +143,7 @@ with open(oof_path, newline="") as f:
     r = csv.reader(f)
     next(r)
     for line in r:
-        got.setdefault(line[1], np.zeros((n, K)))[int(line[0])] = [float(v) for v in line[4:]]
+        got.setdefault(line[1], np.zeros((n, K)))[pos[int(line[0]) - 1]] = [float(v) for v in line[4:]]
 
 passed = failed = 0
 for key in ("tabular", "text:title", "early", "late:average", "late:weighted", "late:stacked"):
@@ -183,7 +185,7 @@ with open(oof2, newline="") as f:
     rd = csv.reader(f)
     next(rd)
     for line in rd:
-        got2.setdefault(line[1], np.zeros((n, K)))[int(line[0])] = [float(v) for v in line[4:]]
+        got2.setdefault(line[1], np.zeros((n, K)))[pos[int(line[0]) - 1]] = [float(v) for v in line[4:]]
 
 def reference_mean_pca(leak_mean=False, leak_pca=False):
     out = {}

@@ -1,8 +1,12 @@
 /* Per-file blocks: path resolution, missing and failing files, the disk
- * cache (hits, changed content, damaged entries), thread-count independence. */
+ * cache (hits, changed content, damaged entries: checksum, NaN, version),
+ * thread-count independence, confinement to a media root. */
 #include "pipeline/cache.h"
 #include "pipeline/internal.h"
 #include "mmtest.h"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -69,7 +73,7 @@ int main(void)
     size_t n = mm_table_rows(t), rows[8];
     for (size_t i = 0; i < n; i++) rows[i] = i;
     for (int threads = 1; threads <= 2; threads++) {
-        mm_file_opts o = {dir, NULL, threads, NULL, NULL};
+        mm_file_opts o = {dir, NULL, threads, NULL, NULL, NULL};
         mm_block b;
         mm_data_report rep = {0};
         MM_CHECK_STATUS(mm_file_block(&enc, "f", MM_ROLE_IMAGE, t, rows, n, &o, &b, &rep, &err), MM_OK);
@@ -84,7 +88,7 @@ int main(void)
         mm_block_free(&b);
     }
     /* the cache: a second run encodes nothing; changed content misses */
-    mm_file_opts oc = {dir, cache, 2, NULL, NULL};
+    mm_file_opts oc = {dir, cache, 2, NULL, NULL, NULL};
     mm_block b1, b2;
     mm_data_report r1 = {0}, r2 = {0};
     calls = 0;
@@ -113,10 +117,16 @@ int main(void)
     uint64_t key;
     char bpath[700];
     snprintf(bpath, sizeof bpath, "%s/b.bin", sub);
-    MM_CHECK(mm_cache_file_key(bpath, mm_cache_config_hash("toy", enc.config), 1 << 20, &key));
+    MM_CHECK(mm_cache_file_key(bpath, MM_GUARD_IMAGE, 0, mm_cache_config_hash("toy", enc.config), &key));
+    /* the key respects the limit: not a byte hashed past it */
+    uint64_t key2;
+    MM_CHECK(!mm_cache_file_key(bpath, MM_GUARD_IMAGE, 2, mm_cache_config_hash("toy", enc.config), &key2));
+    MM_CHECK(!mm_cache_file_key(sub, MM_GUARD_IMAGE, 0, 1, &key2)); /* a directory */
     float v[3];
-    MM_CHECK(mm_cache_get(cache, "toy", key, v, 3));
-    MM_CHECK(!mm_cache_get(cache, "toy", key, v, 4));
+    MM_CHECK(mm_cache_get(cache, "toy", key, v, 3) == MM_CACHE_HIT);
+    MM_CHECK(v[0] == 3 && v[1] == 'x' && v[2] == 'z');
+    MM_CHECK(mm_cache_get(cache, "toy", key, v, 4) == MM_CACHE_DAMAGED);
+    MM_CHECK(mm_cache_get(cache, "toy", key ^ 1, v, 3) == MM_CACHE_MISS);
     char entry[900];
     snprintf(entry, sizeof entry, "%s/toy/%02x/%016llx.f32", cache, (unsigned)(key >> 56), (unsigned long long)key);
     FILE *f = fopen(entry, "r+b");
@@ -125,7 +135,124 @@ int main(void)
         ftruncate(fileno(f), 10);
         fclose(f);
     }
-    MM_CHECK(!mm_cache_get(cache, "toy", key, v, 3));
+    MM_CHECK(mm_cache_get(cache, "toy", key, v, 3) == MM_CACHE_DAMAGED);
+    /* an edited value (finite, checksum not updated) and a NaN stored with
+     * a correct checksum are both damaged: never returned */
+    float good[3] = {3, 'x', 'z'};
+    MM_CHECK(mm_cache_put(cache, "toy", key, good, 3));
+    MM_CHECK(mm_cache_get(cache, "toy", key, v, 3) == MM_CACHE_HIT);
+    f = fopen(entry, "r+b");
+    if (f) {
+        float w = 7.5f;
+        fseek(f, 16 + 4, SEEK_SET);
+        fwrite(&w, 4, 1, f);
+        fclose(f);
+    }
+    v[0] = v[1] = v[2] = -1;
+    MM_CHECK(mm_cache_get(cache, "toy", key, v, 3) == MM_CACHE_DAMAGED);
+    MM_CHECK(v[0] == -1 && v[1] == -1); /* untouched */
+    {
+        unsigned char raw[16 + 12 + 8];
+        uint32_t ver = 2;
+        uint64_t d = 3;
+        float nanv[3] = {1, NAN, 2};
+        memcpy(raw, "MMFC", 4);
+        memcpy(raw + 4, &ver, 4);
+        memcpy(raw + 8, &d, 8);
+        memcpy(raw + 16, nanv, 12);
+        uint64_t sum = XXH64(raw, 28, 0);
+        memcpy(raw + 28, &sum, 8);
+        f = fopen(entry, "wb");
+        if (f) {
+            fwrite(raw, 1, sizeof raw, f);
+            fclose(f);
+        }
+        MM_CHECK(mm_cache_get(cache, "toy", key, v, 3) == MM_CACHE_DAMAGED);
+        /* the same bytes with finite values hit: the NaN alone was refused */
+        memcpy(raw + 16, good, 12);
+        sum = XXH64(raw, 28, 0);
+        memcpy(raw + 28, &sum, 8);
+        f = fopen(entry, "wb");
+        if (f) {
+            fwrite(raw, 1, sizeof raw, f);
+            fclose(f);
+        }
+        MM_CHECK(mm_cache_get(cache, "toy", key, v, 3) == MM_CACHE_HIT);
+        /* a version-1 entry (no checksum) is damaged, and replaced */
+        ver = 1;
+        memcpy(raw + 4, &ver, 4);
+        f = fopen(entry, "wb");
+        if (f) {
+            fwrite(raw, 1, 28, f);
+            fclose(f);
+        }
+        MM_CHECK(mm_cache_get(cache, "toy", key, v, 3) == MM_CACHE_DAMAGED);
+    }
+    float bad[3] = {1, INFINITY, 2};
+    MM_CHECK(!mm_cache_put(cache, "toy", key, bad, 3)); /* never stored */
+    /* through the block: the damaged entry is recomputed, rewritten and
+     * counted; the next run hits it */
+    snprintf(enc.config, sizeof enc.config, "{\"v\":1}");
+    mm_data_report r4 = {0};
+    MM_CHECK_STATUS(mm_file_block(&enc, "f", MM_ROLE_IMAGE, t, rows, n, &oc, &b2, &r4, &err), MM_OK);
+    mm_block_free(&b2);
+    MM_CHECK(mm_cache_file_key(bpath, MM_GUARD_IMAGE, 0, mm_cache_config_hash("toy", enc.config), &key));
+    snprintf(entry, sizeof entry, "%s/toy/%02x/%016llx.f32", cache, (unsigned)(key >> 56), (unsigned long long)key);
+    f = fopen(entry, "r+b");
+    if (f) {
+        float w = 1e30f;
+        fseek(f, 16, SEEK_SET);
+        fwrite(&w, 4, 1, f);
+        fclose(f);
+    }
+    r4 = (mm_data_report){0};
+    calls = 0;
+    MM_CHECK_STATUS(mm_file_block(&enc, "f", MM_ROLE_IMAGE, t, rows, n, &oc, &b2, &r4, &err), MM_OK);
+    MM_CHECK(r4.cache_damaged == 1 && r4.files_cached == 2 && calls >= 1);
+    MM_CHECK(b2.dense.data[3] == 3 && b2.present[1] == 1); /* b.bin recomputed */
+    mm_block_free(&b2);
+    r4 = (mm_data_report){0};
+    MM_CHECK_STATUS(mm_file_block(&enc, "f", MM_ROLE_IMAGE, t, rows, n, &oc, &b2, &r4, &err), MM_OK);
+    MM_CHECK(r4.cache_damaged == 0 && r4.files_cached == 3);
+    mm_block_free(&b2);
+    /* a media root: inside paths (relative, absolute, through an inner
+     * symlink) are read; a ../ path and a symlink leading out are not */
+    {
+        char root[4096], lpath[700], ipath[700], csv2[700], text2[2000];
+        MM_CHECK_STATUS(mm_file_media_root(sub, root, sizeof root, &err), MM_OK);
+        MM_CHECK_STATUS(mm_file_media_root(csv, root, sizeof root, &err), MM_EIO); /* a file */
+        MM_CHECK_STATUS(mm_file_media_root("/nonexistent/dir", root, sizeof root, &err), MM_EIO);
+        MM_CHECK_STATUS(mm_file_media_root(sub, root, sizeof root, &err), MM_OK);
+        snprintf(lpath, sizeof lpath, "%s/out.bin", sub);
+        MM_CHECK(symlink(csv, lpath) == 0); /* leads out of the root */
+        snprintf(ipath, sizeof ipath, "%s/in.bin", sub);
+        MM_CHECK(symlink("b.bin", ipath) == 0); /* stays inside */
+        snprintf(text2, sizeof text2, "f\nfiles/a.bin\nfiles/../data.csv\nfiles/out.bin\n%s\nfiles/in.bin\n%s/../data.csv\n",
+                 abs_path, sub);
+        snprintf(csv2, sizeof csv2, "%s/data2.csv", dir);
+        write_file(dir, "data2.csv", text2);
+        mm_table *t2;
+        MM_CHECK_STATUS(mm_table_read_csv(csv2, mm_csv_params_default(), &t2, &err), MM_OK);
+        size_t rows2[6] = {0, 1, 2, 3, 4, 5};
+        for (int threads = 1; threads <= 2; threads++) {
+            mm_file_opts om = {dir, NULL, threads, NULL, NULL, root};
+            mm_data_report rm = {0};
+            MM_CHECK_STATUS(mm_file_block(&enc, "f", MM_ROLE_IMAGE, t2, rows2, 6, &om, &b2, &rm, &err), MM_OK);
+            static const uint8_t want[6] = {1, 0, 0, 1, 1, 0};
+            MM_CHECK(memcmp(b2.present, want, 6) == 0);
+            MM_CHECK(rm.files_outside_root == 3 && rm.files_failed == 3);
+            MM_CHECK(strstr(rm.outside_root_error, "data2.csv:3:") && strstr(rm.outside_root_error, "outside the media root"));
+            MM_CHECK(b2.dense.data[4 * 3] == 3); /* in.bin -> b.bin */
+            mm_block_free(&b2);
+            /* without a root every row is read as written */
+            om.media_root = NULL;
+            rm = (mm_data_report){0};
+            MM_CHECK_STATUS(mm_file_block(&enc, "f", MM_ROLE_IMAGE, t2, rows2, 6, &om, &b2, &rm, &err), MM_OK);
+            MM_CHECK(mm_block_count_present(&b2) == 6 && rm.files_outside_root == 0);
+            mm_block_free(&b2);
+        }
+        mm_table_free(t2);
+    }
     /* an absent column: every row absent, no failure counted */
     mm_data_report r3 = {0};
     MM_CHECK_STATUS(mm_file_block(&enc, "nocol", MM_ROLE_AUDIO, t, rows, n, &oc, &b2, &r3, &err), MM_OK);

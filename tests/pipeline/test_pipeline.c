@@ -84,6 +84,40 @@ static void test_target(void)
     mm_classes_free(cls, k);
     free(y);
     mm_table_free(t);
+
+    /* the target rule: numeric and (not all whole numbers or > 30 distinct) */
+    char csv[4096];
+    static const struct {
+        size_t distinct;
+        const char *fmt;
+        bool continuous;
+    } rule[] = {{30, "%zu", false}, {31, "%zu", true}, {31, "c%zu", false}, {2, "%zu.5", true},
+                {30, "%zu.0", false}, {31, "%zue0", true}, {3, "-%zu", false}};
+    for (size_t r = 0; r < sizeof rule / sizeof rule[0]; r++) {
+        size_t at = (size_t)snprintf(csv, sizeof csv, "y\n\n");
+        for (size_t i = 0; i < 2 * rule[r].distinct; i++) {
+            at += (size_t)snprintf(csv + at, sizeof csv - at, rule[r].fmt, i % rule[r].distinct);
+            at += (size_t)snprintf(csv + at, sizeof csv - at, "\n");
+        }
+        at += (size_t)snprintf(csv + at, sizeof csv - at, "\"\"\n"); /* a missing target */
+        t = table_of(csv);
+        mm_target_info ti;
+        MM_CHECK_STATUS(mm_target_inspect(t, 0, &ti, &err), MM_OK);
+        MM_CHECK(ti.continuous == rule[r].continuous && ti.present == 2 * rule[r].distinct);
+        MM_CHECK(ti.numeric == (rule[r].fmt[0] != 'c') && (!ti.numeric || ti.distinct == rule[r].distinct));
+        cls = NULL;
+        mm_status st = mm_target_encode(t, 0, &cls, &k, &y, &err);
+        MM_CHECK(st == (rule[r].continuous ? MM_EFORMAT : MM_OK));
+        if (st == MM_OK) {
+            MM_CHECK(k == rule[r].distinct);
+            mm_classes_free(cls, k);
+            free(y);
+        } else {
+            MM_CHECK(cls == NULL && strstr(err.msg, "test.csv: target 'y' looks numeric") == err.msg &&
+                     strstr(err.msg, "--task") != NULL);
+        }
+        mm_table_free(t);
+    }
 }
 
 static void test_late(void)
