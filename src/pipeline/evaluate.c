@@ -419,7 +419,9 @@ mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_tabl
     mm_pool *pool = NULL, *prev = NULL;
     mm_run_progress rp = {.fn = p->pipeline.progress, .user = p->pipeline.progress_user};
     pthread_mutex_init(&rp.lock, NULL);
-    mm_status st = mm_target_encode(t, (size_t)s->target_col, &r->classes, &r->n_classes, &y_all, err);
+    /* every setting is checked before any data is read or encoded */
+    mm_status st = mm_eval_params_check(p, s, err);
+    if (!st) st = mm_target_encode(t, (size_t)s->target_col, &r->classes, &r->n_classes, &y_all, err);
     if (st) goto done;
     const char *target = s->cols[s->target_col].name;
     if (r->n_classes < 2) {
@@ -429,9 +431,7 @@ mm_status mm_evaluate(const mm_eval_params *p, const mm_schema *s, const mm_tabl
                                 mm_table_source(t), target, r->classes[0]);
         goto done;
     }
-    /* every setting is checked before any data is encoded */
-    st = mm_eval_params_check(p, s, err);
-    if (!st) st = mm_pl_settings_resolve(&p->pipeline, s, &J.set, err);
+    st = mm_pl_settings_resolve(&p->pipeline, s, &J.set, err);
     if (st) goto done;
     size_t total = mm_table_rows(t);
     rows = mm_alloc_array(total + 1, sizeof *rows);

@@ -200,6 +200,15 @@ mm_status mm_pipeline_params_check(const mm_pipeline_params *p, const mm_schema 
     }
     if (audio && (st = mm_file_encoder_check(MM_ROLE_AUDIO, p->audio_config, err))) return st;
     if (image && (st = mm_file_encoder_check(MM_ROLE_IMAGE, p->image_config, err))) return st;
+    /* a schema without feature columns has no block settings to check; the
+       fit says so after the target (whose problems, such as a file with no
+       data rows, explain an empty schema better) */
+    bool any = false;
+    for (size_t j = 0; j < s->n_cols; j++) {
+        mm_role r = s->cols[j].role;
+        any |= r == MM_ROLE_NUMERIC || r == MM_ROLE_CATEGORICAL || r == MM_ROLE_TEXT || is_file_role(r);
+    }
+    if (!any) return MM_OK;
     mm_pl_settings set;
     return mm_pl_settings_resolve(p, s, &set, err);
 }

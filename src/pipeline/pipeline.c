@@ -679,9 +679,9 @@ mm_status mm_pipeline_fit(const mm_pipeline_params *p, const mm_schema *s, const
     size_t n_classes = 0;
     int32_t *y_all = NULL, *y = NULL;
     size_t *train = NULL, n = 0;
-    mm_status st = fit_labels(s, t, &classes, &n_classes, &y_all, err);
-    /* every setting is checked before any data is encoded */
-    if (!st) st = mm_pipeline_params_check(p, s, err);
+    /* every setting is checked before any data is read or encoded */
+    mm_status st = mm_pipeline_params_check(p, s, err);
+    if (!st) st = fit_labels(s, t, &classes, &n_classes, &y_all, err);
     if (!st) st = mm_pl_settings_resolve(p, s, &set, err);
     if (!st) st = training_rows(t, y_all, rows, n_rows, &train, &n, err);
     if (!st) {

@@ -61,7 +61,7 @@ for t in ("1", "2", "3"):
     o["model"] = read(model)
     o["predict"] = run("predict", model, data, "--proba", "-q").stdout
     npy = os.path.join(tmp, f"x{t}.npy")
-    run("extract", data, "--no-cache", "-q", "--threads", t, "--scale", "--balance-dim", "8", "-o", npy)
+    run("extract", data, "--target", "category", "--no-cache", "-q", "--threads", t, "--scale", "--balance-dim", "8", "-o", npy)
     o["extract"] = read(npy)
     outs[t] = o
 
@@ -84,7 +84,7 @@ bad = [
      "'photo'"),
     (("train", data, "--target", "category", "--missing", "audio:sound=drop", "-o", os.path.join(tmp, "x.mmf")),
      "'drop'"),
-    (("extract", data, "--missing", "text:nope=zero", "-o", os.path.join(tmp, "x.npy")), "'text:nope'"),
+    (("extract", data, "--no-target", "--missing", "text:nope=zero", "-o", os.path.join(tmp, "x.npy")), "'text:nope'"),
     (("analyze", data, "--target", "category", "--missing", "image:photo=maybe"), "'maybe'"),
 ]
 for args, part in bad:
