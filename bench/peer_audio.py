@@ -24,7 +24,7 @@ computed with Debian's Python packages, librosa not being packaged:
          (mode 'interp'), as librosa.feature.delta does.
   torch  soundfile decode, torchaudio.functional.resample, and
          torchaudio.transforms.MFCC configured as librosa (float32 STFT,
-         reference/numerics.md §8.5); the same savgol deltas and pooling.
+         as librosa computes them); the same savgol deltas and pooling.
 
 Setups: --workers N processes (default 2), each with --intra threads
 (default 1; torch.set_num_threads, and OpenBLAS through the

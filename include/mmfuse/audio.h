@@ -1,6 +1,6 @@
 /*
  * mmfuse/audio.h — audio files to fixed-length MFCC feature vectors,
- * reproducing librosa 0.10 (reference/numerics.md §8).
+ * reproducing librosa 0.10.
  *
  * What one file becomes (the defaults are the reference article's call)
  *

@@ -37,8 +37,7 @@
  *   mm_rng reproduces numpy's legacy RandomState (MT19937, init_genrand
  *   seeding, 53-bit doubles, polar Gaussian with a cached second value,
  *   masked rejection for bounded integers), so that seeded shuffles equal
- *   numpy's / scikit-learn's bit for bit. See reference/numerics.md,
- *   Appendix A.
+ *   numpy's / scikit-learn's bit for bit.
  */
 #ifndef MMFUSE_CORE_H
 #define MMFUSE_CORE_H

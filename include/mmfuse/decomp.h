@@ -5,7 +5,7 @@
  *
  * ---------------------------------------------------------------- PCA
  * Reproduces scikit-learn 1.2.1 `PCA(n_components=k, svd_solver=...,
- * random_state=seed)` with whiten=False (reference/numerics.md §5):
+ * random_state=seed)` with whiten=False:
  *
  *   mean_                column means;  Xc = X - mean_
  *   full solver          thin SVD Xc = U S V^T (LAPACK dgesdd)
@@ -95,7 +95,7 @@
  * ---------------------------------------------------------------- CCA
  * Reproduces scikit-learn 1.2.1 `CCA(n_components, scale=True, max_iter,
  * tol)`: NIPALS in canonical deflation mode, mode B with the old-style
- * pseudo-inverses, y weights normalized (reference/numerics.md §6). Inputs
+ * pseudo-inverses, y weights normalized. Inputs
  * are float32; everything is computed in double.
  *
  * Cost: per component, one thin SVD of each deflated block (the mode-B

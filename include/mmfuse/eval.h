@@ -1,6 +1,6 @@
 /*
  * mmfuse/eval.h — cross-validation splits and classification metrics,
- * reproducing scikit-learn 1.2 (reference/numerics.md §7).
+ * reproducing scikit-learn 1.2.
  *
  * Stratified k-fold: StratifiedKFold(n_splits, shuffle, random_state=seed)
  * exactly — labels re-encoded in order of first appearance, sorted labels

@@ -14,7 +14,8 @@
  *      MM_EUNSUPPORTED.
  *   2. Preprocessing (mm_preprocess_*): Resize(N) -> CenterCrop(H, W) ->
  *      ToTensor -> Normalize exactly as torchvision 0.14 computes it on PIL
- *      images (reference/numerics.md §9), into a float32 CHW tensor.
+ *      images (bilinear with antialiasing, uint8 between steps as PIL),
+ *      into a float32 CHW tensor.
  *   3. Handcrafted features (mm_image_features, mm_image_encoder_new): an HSV
  *      colour histogram, HOG (scikit-image semantics), uniform LBP histograms
  *      (scikit-image semantics), intensity statistics and a gray thumbnail,

@@ -140,7 +140,7 @@ MM_API bool mm_parse_number(const char *s, double *out);
 /* ------------------------------------------------------------------ .npy */
 
 /* Writes a 2-D little-endian float32 C-order array in numpy's .npy v1.0
- * format, byte-identical to np.save (reference/numerics.md §14). Written to
+ * format, byte-identical to np.save. Written to
  * a temporary file and renamed, so a failure never leaves a partial file. */
 MM_API mm_status mm_npy_write_f32(const char *path, const float *data, size_t rows, size_t cols,
                                   mm_error *err);
@@ -156,7 +156,7 @@ MM_API mm_status mm_write_file_atomic(const char *path, const void *data, size_t
 
 /* ------------------------------------------------------------ safetensors */
 /*
- * File layout (reference/numerics.md §13):
+ * File layout:
  *   u64 LE N | N bytes of JSON header (may be right-padded with spaces) | data
  * The header maps tensor names to {"dtype","shape","data_offsets":[b,e]}
  * (offsets relative to the data buffer) and may hold "__metadata__", an

@@ -9,12 +9,12 @@
  *   and a dense tabular block are never materialized into one matrix.
  *   The view does not own the parts.
  *
- * StandardScaler (reference/numerics.md §3)
+ * StandardScaler
  *   mean / population variance accumulated in double, constant features get
  *   scale 1, NaN ignored in the statistics and passed through. Sparse input
  *   is only scaled (with_mean must be false), as in scikit-learn.
  *
- * LogisticRegression (reference/numerics.md §4)
+ * LogisticRegression
  *   Minimizes exactly scikit-learn 1.2's lbfgs objective: for K > 2 the
  *   multinomial  sum_i w_i [logsumexp(z_i) - z_{i,y_i}] + ||W||^2 / (2C),
  *   for K == 2 the binary sum_i w_i [ln(1+e^z_i) - y_i z_i] + ||w||^2 / (2C)

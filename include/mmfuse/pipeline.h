@@ -3,7 +3,7 @@
  * feature blocks, encoders, fusion, cross-validated evaluation and the
  * model file.
  *
- * The flow (DESIGN.md):
+ * The flow:
  *   table -> schema -> encoders (one per block) -> blocks -> per-block scaler
  *         -> missing-modality step per block (zero | mean | flag | remove)
  *         -> fusion (single block | early: concatenate | late: average,

@@ -1,6 +1,6 @@
 /*
  * mmfuse/text.h — text to sparse TF-IDF features, reproducing scikit-learn
- * 1.2's TfidfVectorizer (reference/numerics.md §1 and Appendices B, C).
+ * 1.2's TfidfVectorizer.
  *
  * Analysis of one document: Python str.lower() (full Unicode, incl. special
  * casing), tokens = maximal runs of "word" characters (Unicode letters L*,

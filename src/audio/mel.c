@@ -1,5 +1,5 @@
 /* Slaney mel filterbank (librosa.filters.mel with htk=False, norm='slaney',
- * dtype float32; reference/numerics.md §8.2 step 4).
+ * dtype float32).
  *
  * Every intermediate is formed as numpy forms it (rfftfreq's 1/(n*(1/sr))
  * bin spacing, linspace's i*step + start with the exact end point, the

@@ -1,5 +1,5 @@
 /* numpy legacy RandomState: MT19937 with init_genrand seeding and numpy's
- * derived distributions (reference/numerics.md, Appendix A). */
+ * derived distributions. */
 #include "mmfuse/core.h"
 
 #include <math.h>

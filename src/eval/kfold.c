@@ -1,5 +1,5 @@
 /* Stratified k-fold assignment equal to scikit-learn 1.2
- * StratifiedKFold._make_test_folds (reference/numerics.md §7.1).
+ * StratifiedKFold._make_test_folds.
  *
  * sklearn deals the class-sorted labels round-robin to the folds, so class
  * k (in first-appearance order) occupies positions [a, b) of the sorted

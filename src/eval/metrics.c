@@ -1,7 +1,7 @@
 /* Classification metrics equal to scikit-learn 1.2 (accuracy_score,
  * precision_recall_fscore_support with labels = 0..K-1 and zero_division
  * = 0, confusion_matrix, log_loss) and numpy mean / std
- * (reference/numerics.md §7.3, §7.4). Reductions follow numpy's pairwise
+ * Reductions follow numpy's pairwise
  * order (npsum.c), so the results equal sklearn's bit for bit on the same
  * machine's libm. */
 #include "mmfuse/eval.h"

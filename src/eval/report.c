@@ -1,5 +1,4 @@
-/* scikit-learn 1.2 classification_report text, byte for byte
- * (reference/numerics.md §7.4).
+/* scikit-learn 1.2 classification_report text, byte for byte.
  *
  * Python pads names with str.format, which counts code points, so widths
  * here count UTF-8 code points rather than bytes. Floats go through printf

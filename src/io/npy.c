@@ -1,6 +1,6 @@
 /* .npy writer for 2-D float32 arrays, byte-identical to numpy 1.24's np.save.
  *
- * numpy writes (numpy/lib/format.py, reference/numerics.md §14):
+ * numpy writes (numpy/lib/format.py):
  *   "\x93NUMPY" 0x01 0x00 | u16 LE HLEN | header text | data
  * with header text
  *   {'descr': '<f4', 'fortran_order': False, 'shape': (R, C), }

@@ -1,4 +1,4 @@
-/* safetensors reader (layout and rules: mmfuse/io.h, reference/numerics.md §13).
+/* safetensors reader (layout and rules: mmfuse/io.h).
  *
  * The whole file image is validated before anything is exposed: header
  * length, UTF-8, JSON syntax, every tensor entry, and the tiling of the data

@@ -1,4 +1,4 @@
-/* CCA as scikit-learn 1.2.1 fits it (reference/numerics.md §6): center and
+/* CCA as scikit-learn 1.2.1 fits it: center and
  * scale both blocks (ddof = 1, zero std -> 1), then per component the NIPALS
  * power method in mode B with the old-style pseudo-inverses (cutoff
  * max(S) 1e6 eps), the 1-d sign flip, canonical deflation of both blocks, and

@@ -1,5 +1,4 @@
-/* Unconstrained L-BFGS with the iterates of scipy 1.10's L-BFGS-B 3.0
- * (reference/numerics.md §4). The line search is MINPACK-2's dcsrch/dcstep
+/* Unconstrained L-BFGS with the iterates of scipy 1.10's L-BFGS-B 3.0. The line search is MINPACK-2's dcsrch/dcstep
  * (Moré & Thuente 1994), written here from its published description. */
 #include "learn/lbfgs.h"
 

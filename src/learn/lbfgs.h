@@ -7,7 +7,7 @@
  * same curvature test for skipping an update, the same restart with an
  * empty memory after a failed line search, and the same stopping rules in
  * the same order (iteration limit, then max|g| <= pgtol, then the relative
- * reduction of f against factr·eps). See reference/numerics.md §4.
+ * reduction of f against factr·eps).
  *
  * The search direction is computed with the two-loop recursion (H0 =
  * s'y / y'y of the newest pair), which equals L-BFGS-B's compact-form

@@ -1,5 +1,5 @@
 /* Logistic regression, binary and multinomial, minimizing scikit-learn
- * 1.2's lbfgs objective with its L-BFGS-B iterates (reference/numerics.md §4).
+ * 1.2's lbfgs objective with its L-BFGS-B iterates.
  *
  * One evaluation of the objective is a single pass over X: rows are cut
  * into fixed chunks (a function of the problem size only, never of the

@@ -1,4 +1,4 @@
-/* PCA as scikit-learn 1.2.1 computes it (reference/numerics.md §5), in
+/* PCA as scikit-learn 1.2.1 computes it, in
  * double: full solver (dgesdd), randomized solver (range finder with a numpy
  * RandomState test matrix, QR-normalized power iterations), u-based sign
  * flip. Dense input is converted to centered double block by block; sparse

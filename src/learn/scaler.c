@@ -1,4 +1,4 @@
-/* StandardScaler as scikit-learn 1.2 computes it (reference/numerics.md §3):
+/* StandardScaler as scikit-learn 1.2 computes it:
  * column sums in row order in double, the corrected two-pass variance,
  * NaN ignored in the statistics, the constant-feature test, and transforms
  * that round to float after each step exactly as numpy's in-place

@@ -4,7 +4,7 @@
  * Coefficients are stored "transposed": Wt is a cols x K row-major array,
  * so Wt[j*K + k] is the weight of column j for output k. This is exactly the
  * column-major flattening of scikit-learn's K x p coefficient matrix, the
- * layout its L-BFGS parameter vector uses (reference/numerics.md §4).
+ * layout its L-BFGS parameter vector uses.
  *
  * The fast kernels (scores and gradient over a block of rows) read the
  * float data directly and accumulate in double. They use a "mixed" layout

@@ -2,8 +2,7 @@
  * numpy 1.24's default np.argsort for one key array: introsort (median of
  * three quicksort, insertion sort below 16 elements, heapsort past a depth
  * of 2*floor(log2 n)). It is not stable, and scikit-learn's max_features
- * selection depends on exactly which of the tied terms it puts first
- * (reference/numerics.md, Appendix B).
+ * selection depends on exactly which of the tied terms it puts first.
  */
 #include "text/text_internal.h"
 

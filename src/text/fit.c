@@ -1,6 +1,6 @@
 /*
  * Fitting the TF-IDF vocabulary (scikit-learn 1.2.1 CountVectorizer +
- * TfidfTransformer, reference/numerics.md §1).
+ * TfidfTransformer).
  *
  * Stages (the result never depends on the thread count):
  *  A. parallel over fixed document chunks: tokenize once, intern the words

@@ -1,6 +1,6 @@
 /*
  * scikit-learn's ENGLISH_STOP_WORDS (318 words, version 1.2.1), sorted in
- * byte order (reference/numerics.md, Appendix C; the test checks the
+ * byte order (the test checks the
  * SHA-256 given there).
  */
 #include "text/text_internal.h"

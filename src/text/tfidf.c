@@ -1,7 +1,7 @@
 /*
  * TF-IDF vectorizer: parameters, the fitted object (built from its terms,
  * either by fit or from a model file), and transform
- * (reference/numerics.md §1; fitting is in fit.c).
+ * (fitting is in fit.c).
  */
 #include "text/tfidf_internal.h"
 

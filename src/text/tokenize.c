@@ -3,8 +3,7 @@
  * Python str.lower() (full lowercase: U+0130 becomes "i" + U+0307, and
  * U+03A3 becomes final 'ς' or 'σ' by Python's Final_Sigma test), then the
  * matches of (?u)\b\w\w+\b, i.e. maximal runs of at least two word code
- * points, then optional removal of English stop words
- * (reference/numerics.md §1). ASCII bytes take a table-free fast path.
+ * points, then optional removal of English stop words. ASCII bytes take a table-free fast path.
  */
 #include "text/text_internal.h"
 

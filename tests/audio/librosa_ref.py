@@ -1,5 +1,5 @@
 """A numpy/scipy re-implementation of librosa 0.10's audio feature path
-(reference/numerics.md §8), used as the independent reference of the audio
+(librosa 0.10's algorithms), used as the independent reference of the audio
 parity tests. librosa is not packaged in Debian; this module follows its
 code step by step with the same dtypes:
 

@@ -1,5 +1,5 @@
 /* Audio module: parameter validation, the FFT against a direct DFT, the
- * filterbank and MFCC check values of reference/numerics.md §8, deltas on
+ * filterbank and MFCC check values computed from librosa's definitions, deltas on
  * polynomials, silence, short clips, non-finite input, every kind of bad
  * file, and thread-count independence of the encoder.
  * Parity with a numpy/scipy reference is in test_audio_parity.py. */

@@ -8,7 +8,7 @@ numpy.fft.rfft on float64-windowed frames stored as complex64, the Slaney
 filterbank built with the same numpy operations, power_to_db in float32,
 scipy.fftpack.dct(type=2, norm='ortho'), and
 scipy.signal.savgol_filter(mode='interp') called exactly as
-librosa.feature.delta calls it. reference/numerics.md §8 records that such
+librosa.feature.delta calls it. Our notes on librosa record that such
 an implementation equals librosa 0.10.2.post1 bit for bit on MFCC and deltas;
 the check values it gives (a 440 Hz sine) are asserted in test_audio.c.
 torchaudio 0.13, configured as numerics.md §8.5 says, is a second,

@@ -64,7 +64,7 @@ static void test_matrices(void)
     mm_mat_free(NULL);
 }
 
-/* Values from reference/numerics.md Appendix A (numpy RandomState(42)). */
+/* Values from numpy's RandomState(42). */
 static void test_rng(void)
 {
     mm_rng r;

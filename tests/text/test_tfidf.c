@@ -1,7 +1,7 @@
 /* Tests of the TF-IDF vectorizer and the tokenizer (the scikit-learn parity
  * checks live in test_tfidf_sklearn.py):
  * - invalid parameters, invalid UTF-8, empty vocabulary, "no terms remain";
- * - the test vector of reference/numerics.md §1;
+ * - a TF-IDF test vector worked out by hand;
  * - model round trip through mm_tfidf_from_parts, and its rejections;
  * - identical results on 1 and 2 threads, fit_transform == transform;
  * - tokenizer examples, stop words (SHA-256 of Appendix C), argsort head;
@@ -314,7 +314,7 @@ static void test_errors(void)
     mm_tfidf_free(NULL);
 }
 
-/* reference/numerics.md §1 test vector */
+/* a TF-IDF test vector worked out by hand */
 static void test_vector(void)
 {
     mm_error err = {0};
