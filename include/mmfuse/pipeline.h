@@ -355,6 +355,8 @@ typedef struct mm_eval_result {
     size_t n_rows, n_classes, n_folds;
     char **classes;
     int32_t *y;            /* n_rows labels of the evaluated rows          */
+    size_t *rows;          /* n_rows: each one's 0-based row in the table
+                              (rows without a target are not evaluated)   */
     size_t n_blocks;
     char (*block_names)[64];
     size_t *block_dims;    /* dims of blocks fitted on all rows            */

@@ -82,8 +82,12 @@ struct cJSON *mm_cli_settings_json(const mm_cli *c);
 /* Writes a copyable pipeline config for the schema (--save-config). */
 int mm_cli_write_config(const mm_cli *c, const mm_schema *s);
 
-/* One note of a run (skipped rows, unparsable cells, files not used). */
-typedef char mm_cli_note[400];
+/* One note of a run (skipped rows, unparsable cells, files not used), or a
+ * warning (a class smaller than the folds). */
+typedef struct mm_cli_note {
+    bool warning;
+    char text[400];
+} mm_cli_note;
 /* The notes of a data report, at most max of them; returns the count. */
 size_t mm_cli_notes(const mm_data_report *r, const char *what, mm_cli_note *notes, size_t max);
 /* "flag", "config" or "inferred". */
@@ -114,8 +118,8 @@ void mm_cli_error_rename(mm_error *err, const char *tmp, const char *path);
  * MM_EXIT_IO when rc was 0, else rc. */
 int mm_cli_close_stdout(int rc);
 
-/* Loads a model file; a format-1 file gets a note that its header is not
- * protected by the checksum. */
+/* Loads a model file and applies --media-root to it; a format-1 file gets a
+ * note that its header is not protected by the checksum. */
 int mm_cli_load_model(const mm_cli *c, const char *path, mm_pipeline **m);
 
 int mm_cmd_evaluate(mm_cli *c);

@@ -145,36 +145,23 @@ static void print_json(const mm_eval_params *p, const mm_schema *s, const mm_eva
  * target are absent), classes are written by name, and the probability
  * columns are proba_<class>. Written into the output reserved before the
  * evaluation; committed only whole. */
-static int write_oof(mm_io_atomic *f, const mm_table *t, const mm_schema *s, const mm_eval_result *r)
+static int write_oof(mm_io_atomic *f, const mm_eval_result *r)
 {
-    char **cls = NULL;
-    size_t ncls = 0;
-    int32_t *y_all = NULL;
-    size_t *file_row = mm_alloc_array(r->n_rows + 1, sizeof *file_row);
     mm_error err = {0};
-    mm_status st = file_row ? mm_target_encode(t, (size_t)s->target_col, &cls, &ncls, &y_all, &err)
-                            : mm_error_set(&err, MM_ENOMEM, "out of memory");
-    if (!st) {
-        for (size_t i = 0, k = 0; i < mm_table_rows(t) && k < r->n_rows; i++)
-            if (y_all[i] >= 0) file_row[k++] = i + 1;
-        mm_classes_free(cls, ncls);
-        free(y_all);
-        st = mm_io_atomic_printf(f, &err, "row,model,true,pred");
-    }
+    mm_status st = mm_io_atomic_printf(f, &err, "row,model,true,pred");
     for (size_t k = 0; k < r->n_classes && !st; k++) st = mm_io_atomic_printf(f, &err, ",proba_%s", r->classes[k]);
     if (!st) st = mm_io_atomic_printf(f, &err, "\n");
     for (size_t m = 0; m < r->n_results && !st; m++) {
         const mm_eval_row *row = &r->results[m];
         const char *key = strcmp(row->kind, "single") == 0 ? r->block_names[m] : row->kind;
         for (size_t i = 0; i < r->n_rows && !st; i++) {
-            st = mm_io_atomic_printf(f, &err, "%zu,%s,%s,%s", file_row[i], key, r->classes[r->y[i]],
+            st = mm_io_atomic_printf(f, &err, "%zu,%s,%s,%s", r->rows[i] + 1, key, r->classes[r->y[i]],
                                      r->classes[row->oof_pred[i]]);
             for (size_t k = 0; k < r->n_classes && !st; k++)
                 st = mm_io_atomic_printf(f, &err, ",%.17g", row->oof_proba[i * r->n_classes + k]);
             if (!st) st = mm_io_atomic_printf(f, &err, "\n");
         }
     }
-    free(file_row);
     if (!st) st = mm_io_atomic_commit(f, &err);
     return st ? mm_cli_fail(st, &err) : 0;
 }
@@ -217,7 +204,7 @@ int mm_cmd_evaluate(mm_cli *c)
         rc = mm_cli_fail(st, &err);
     } else {
         mm_cli_report(c, &r.report, "evaluation");
-        if (c->save_oof) rc = write_oof(&oof, t, s, &r);
+        if (c->save_oof) rc = write_oof(&oof, &r);
         if (!rc) rc = mm_cli_write_report(c, s, &r, NULL, 0, "evaluation");
         if (!rc && c->json) {
             print_json(&c->eval, s, &r);

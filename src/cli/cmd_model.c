@@ -177,7 +177,13 @@ int mm_cli_load_model(const mm_cli *c, const char *path, mm_pipeline **m)
 {
     mm_error err = {0};
     mm_status st = mm_pipeline_load(path, m, &err);
-    if (st) return mm_cli_fail(st, &err);
+    /* media paths of this run are confined as --media-root says */
+    if (!st) st = mm_pipeline_set_media_root(*m, c->eval.pipeline.media_root, &err);
+    if (st) {
+        mm_pipeline_free(*m);
+        *m = NULL;
+        return mm_cli_fail(st, &err);
+    }
     if (mm_pipeline_format(*m) == 1 && !c->quiet)
         fprintf(stderr, "mmfuse: note: %s is a format-1 model file: its checksum covers the tensor data only, "
                         "so its header is not protected (retrain to write format %d)\n",
@@ -196,11 +202,7 @@ int mm_cmd_predict(mm_cli *c)
     mm_pipeline *m = NULL;
     int rc = mm_cli_load_model(c, c->positional[0], &m);
     if (rc) return rc;
-    mm_status st = mm_pipeline_set_media_root(m, c->eval.pipeline.media_root, &err);
-    if (st) {
-        mm_pipeline_free(m);
-        return mm_cli_fail(st, &err);
-    }
+    mm_status st;
     mm_table *t = NULL;
     rc = mm_cli_read_table(c, c->positional[1], &t);
     if (rc) {

@@ -82,11 +82,7 @@ int mm_cmd_score(mm_cli *c)
     mm_pipeline *m = NULL;
     int rc = mm_cli_load_model(c, c->positional[0], &m);
     if (rc) return rc;
-    mm_status st = mm_pipeline_set_media_root(m, c->eval.pipeline.media_root, &err);
-    if (st) {
-        mm_pipeline_free(m);
-        return mm_cli_fail(st, &err);
-    }
+    mm_status st;
     mm_table *t = NULL;
     rc = mm_cli_read_table(c, c->positional[1], &t);
     labels l = {0};
@@ -142,14 +138,14 @@ int mm_cmd_score(mm_cli *c)
         mm_report_model model = {name, 0, NULL, pred, proba};
         size_t nc = mm_pipeline_n_columns(m);
         mm_report_column *cols = calloc(nc ? nc : 1, sizeof *cols);
-        mm_cli_note notes[10];
+        mm_cli_note notes[10] = {{0}};
         const char *np[10];
         size_t nn = mm_cli_notes(&rep, "scoring", notes, 8);
-        if (skipped) snprintf(notes[nn++], sizeof notes[0], "%zu rows without a label were not scored", skipped);
+        if (skipped) snprintf(notes[nn++].text, sizeof notes[0].text, "%zu rows without a label were not scored", skipped);
         if (l.n_unseen)
-            snprintf(notes[nn++], sizeof notes[0], "%zu label values the model was not trained on count as errors",
+            snprintf(notes[nn++].text, sizeof notes[0].text, "%zu label values the model was not trained on count as errors",
                      l.n_unseen);
-        for (size_t k = 0; k < nn; k++) np[k] = notes[k];
+        for (size_t k = 0; k < nn; k++) np[k] = notes[k].text;
         for (size_t j = 0; cols && j < nc; j++) {
             mm_role role;
             const char *cn = mm_pipeline_column(m, j, &role);

@@ -87,8 +87,7 @@ void mm_cli_report(const mm_cli *c, const mm_data_report *r, const char *what)
     mm_cli_note notes[8];
     size_t n = mm_cli_notes(r, what, notes, 8);
     for (size_t k = 0; k < n; k++)
-        fprintf(stderr, "mmfuse: %s: %s\n", strncmp(notes[k], "the least populated", 19) == 0 ? "warning" : "note",
-                notes[k]);
+        fprintf(stderr, "mmfuse: %s: %s\n", notes[k].warning ? "warning" : "note", notes[k].text);
 }
 
 int mm_cli_write_config(const mm_cli *c, const mm_schema *s)

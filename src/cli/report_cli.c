@@ -17,10 +17,14 @@ const char *mm_cli_source_name(mm_role_source s)
 size_t mm_cli_notes(const mm_data_report *r, const char *what, mm_cli_note *notes, size_t max)
 {
     size_t n = 0;
-#define NOTE(...) \
+#define ADD(level, ...) \
     do { \
-        if (n < max) snprintf(notes[n++], sizeof notes[0], __VA_ARGS__); \
+        if (n < max) { \
+            notes[n].warning = level; \
+            snprintf(notes[n++].text, sizeof notes[0].text, __VA_ARGS__); \
+        } \
     } while (0)
+#define NOTE(...) ADD(false, __VA_ARGS__)
     if (r->rows_no_target)
         NOTE("%zu of %zu rows have no target value and were skipped for %s", r->rows_no_target, r->rows_total, what);
     if (r->numeric_unparsable)
@@ -40,12 +44,13 @@ size_t mm_cli_notes(const mm_data_report *r, const char *what, mm_cli_note *note
         if (r->small_classes > 1)
             snprintf(more, sizeof more, "; %zu classes have fewer than %zu members", r->small_classes,
                      r->small_class_folds);
-        NOTE("the least populated class in the target, '%s', has only %zu member%s, which is less than n_splits=%zu "
+        ADD(true, "the least populated class in the target, '%s', has only %zu member%s, which is less than n_splits=%zu "
              "(%s)%s",
              r->small_class, r->small_class_count, r->small_class_count == 1 ? "" : "s", r->small_class_folds,
              r->small_class_inner ? "--inner-folds, the inner cross-validation of late fusion" : "--folds", more);
     }
 #undef NOTE
+#undef ADD
     return n;
 }
 
@@ -106,7 +111,7 @@ int mm_cli_write_report(const mm_cli *c, const mm_schema *s, const mm_eval_resul
             cols[j] = (mm_report_column){s->cols[j].name, mm_role_name(s->cols[j].role),
                                          mm_cli_source_name(s->cols[j].source), s->cols[j].why};
         size_t nn = mm_cli_notes(&r->report, what, notes, 8);
-        for (size_t k = 0; k < nn; k++) note_ptr[k] = notes[k];
+        for (size_t k = 0; k < nn; k++) note_ptr[k] = notes[k].text;
         char title[600], method[200];
         const char *base = strrchr(c->positional[0], '/');
         snprintf(title, sizeof title, "%s %s", c->command, base && base[1] ? base + 1 : c->positional[0]);

@@ -300,15 +300,20 @@ static size_t roc_points(const int32_t *y01, const double *score, size_t n, doub
     return k;
 }
 
+/* Trapezoids between the k corner points. */
+static double auc_of(const double *fpr, const double *tpr, size_t k)
+{
+    double auc = 0;
+    for (size_t i = 1; i < k; i++) auc += (fpr[i] - fpr[i - 1]) * (tpr[i] + tpr[i - 1]) / 2;
+    return auc;
+}
+
 double mm_roc_auc(const int32_t *y01, const double *score, size_t n)
 {
     double *fpr = mm_alloc_array(n + 1, sizeof *fpr), *tpr = mm_alloc_array(n + 1, sizeof *tpr);
     double auc = NAN;
     size_t k = fpr && tpr ? roc_points(y01, score, n, fpr, tpr) : 0;
-    if (k) {
-        auc = 0;
-        for (size_t i = 1; i < k; i++) auc += (fpr[i] - fpr[i - 1]) * (tpr[i] + tpr[i - 1]) / 2;
-    }
+    if (k) auc = auc_of(fpr, tpr, k);
     free(fpr);
     free(tpr);
     return auc;
@@ -319,7 +324,9 @@ static void roc_chart(FILE *f, const mm_report *r)
     if (r->n_classes != 2 || !r->n_rows) return;
     size_t n = r->n_rows;
     double *fpr = mm_alloc_array(n + 1, sizeof *fpr), *tpr = mm_alloc_array(n + 1, sizeof *tpr);
-    if (!fpr || !tpr) goto out;
+    double *auc = mm_alloc_array(r->n_models + 1, sizeof *auc);
+    if (!fpr || !tpr || !auc) goto out;
+    for (size_t m = 0; m < r->n_models; m++) auc[m] = NAN;
     enum { S = 320, L = 44, T = 12 };
     fprintf(f, "<section id=\"roc\"><h2>ROC curves (positive class: ");
     esc(f, r->classes[1]);
@@ -342,6 +349,7 @@ static void roc_chart(FILE *f, const mm_report *r)
         size_t k = roc_points(r->y, score, n, fpr, tpr);
         free(score);
         if (!k) continue;
+        auc[m] = auc_of(fpr, tpr, k);
         fprintf(f, "<polyline fill=\"none\" stroke-width=\"1.6\" stroke=\"%s\" points=\"", palette[shown % N_PALETTE]);
         /* at most ~400 points: a curve, not the whole data */
         size_t step = k > 400 ? k / 400 : 1;
@@ -356,21 +364,17 @@ static void roc_chart(FILE *f, const mm_report *r)
     for (size_t m = 0; m < r->n_models; m++) {
         const mm_report_model *x = &r->models[m];
         if (!x->proba) continue;
-        double *score = mm_alloc_array(n, sizeof *score);
-        if (!score) break;
-        for (size_t i = 0; i < n; i++) score[i] = x->proba[i * 2 + 1];
-        double auc = mm_roc_auc(r->y, score, n);
-        free(score);
         fprintf(f, "<tr><td><span style=\"color:%s\">■</span> ", palette[shown++ % N_PALETTE]);
         esc(f, x->name);
         fprintf(f, "</td><td>");
-        num(f, auc, 3);
+        num(f, auc[m], 3);
         fprintf(f, "</td></tr>\n");
     }
     fprintf(f, "</table></div></section>\n");
 out:
     free(fpr);
     free(tpr);
+    free(auc);
 }
 
 static void schema_table(FILE *f, const mm_report *r)

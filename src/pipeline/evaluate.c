@@ -29,6 +29,7 @@ void mm_eval_result_free(mm_eval_result *r)
     if (!r) return;
     mm_classes_free(r->classes, r->n_classes);
     free(r->y);
+    free(r->rows);
     free(r->block_names);
     free(r->block_dims);
     free(r->block_model_dims);
@@ -510,7 +511,7 @@ done:
     mm_num_cache_free(&nc);
     pthread_mutex_destroy(&rp.lock);
     free(y_all);
-    free(rows);
+    r->rows = rows; /* the result keeps them (freed with it) */
     free(all_rows);
     free(fold);
     if (st) mm_eval_result_free(r);
